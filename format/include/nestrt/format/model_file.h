@@ -1,0 +1,111 @@
+// Reading and writing .nest files: header, section table, checksums, validated metadata.
+// Layout and every field: docs/format.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "nestrt_generated.h"
+
+namespace nestrt::format {
+
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint64_t kSectionAlignment = 64 * 1024;  // >= every page size we target
+inline constexpr size_t kHeaderFixedSize = 64;
+inline constexpr size_t kSectionEntrySize = 32;
+inline constexpr uint32_t kMaxSections = 1024;
+inline constexpr uint32_t kMetadataSection = 0;
+
+enum class SectionKind : uint32_t { kMetadata = 0, kHighPlanes = 1, kLowPlanes = 2 };
+const char* section_kind_name(SectionKind kind);
+
+struct SectionInfo {
+  SectionKind kind;
+  uint32_t level;     // nesting level: 0 for metadata and high planes, 1 for the first low plane
+  uint64_t offset;    // from the start of the file, a multiple of kSectionAlignment
+  uint64_t size;      // payload bytes (padding after it is not counted)
+  uint64_t checksum;  // XXH64 (seed 0) of the payload
+};
+
+// Every way a file can be rejected; the message names the file and the problem.
+enum class ErrorCode {
+  kIo,
+  kBadMagic,
+  kBadVersion,
+  kBadByteOrder,
+  kTruncated,
+  kBadHeader,
+  kBadSectionTable,
+  kChecksumMismatch,
+  kBadMetadata,
+  kBadReference,
+};
+
+class FormatError : public std::runtime_error {
+ public:
+  FormatError(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  ErrorCode code() const { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+// One payload section to write after the metadata. Its index in the file is 1 + its position.
+struct SectionPayload {
+  SectionKind kind;
+  uint32_t level;
+  std::vector<uint8_t> bytes;
+};
+
+// Writes header, metadata (a finished FlatBuffer of nestrt.fb.Model) and payload sections.
+// The file appears atomically (temporary file + rename): on any error no file is left at `path`.
+void write_model_file(const std::string& path, std::span<const uint8_t> metadata,
+                      const std::vector<SectionPayload>& payloads);
+
+struct OpenOptions {
+  bool verify_checksums = true;  // reads every section once; the loader can skip it for speed
+};
+
+// A read-only, shared mmap of a .nest file whose header, section table, checksums and metadata
+// references have all been validated. Weight planes are used in place, never copied.
+class ModelFile {
+ public:
+  static std::unique_ptr<ModelFile> open(const std::string& path, const OpenOptions& options = {});
+  ~ModelFile();
+  ModelFile(const ModelFile&) = delete;
+  ModelFile& operator=(const ModelFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  uint32_t version() const { return version_; }
+  uint64_t file_size() const { return size_; }
+  const std::vector<SectionInfo>& sections() const { return sections_; }
+  bool checksums_verified() const { return checksums_verified_; }
+  const nestrt::fb::Model& model() const { return *model_; }
+
+  // Bytes of a whole section, inside the mapping.
+  std::span<const uint8_t> section_bytes(uint32_t index) const;
+  // Bytes a (validated) reference points at.
+  std::span<const uint8_t> resolve(const nestrt::fb::BufferRef& ref) const;
+  // Recomputes one section's checksum; false on mismatch.
+  bool verify_section(uint32_t index) const;
+
+ private:
+  ModelFile() = default;
+  void parse_header();
+  void validate_metadata();
+
+  std::string path_;
+  const uint8_t* base_ = nullptr;
+  uint64_t size_ = 0;
+  uint32_t version_ = 0;
+  bool checksums_verified_ = false;
+  std::vector<SectionInfo> sections_;
+  const nestrt::fb::Model* model_ = nullptr;
+};
+
+}  // namespace nestrt::format

@@ -1,0 +1,180 @@
+// Structural validation of the FlatBuffers metadata: after this, every tensor index, buffer
+// reference and per-channel vector the runtime reads is known to be in range. Graph semantics
+// (shapes agreeing with operator attributes) are checked by the runtime's graph builder.
+#include <cmath>
+#include <string>
+
+#include "nestrt/format/model_file.h"
+
+namespace nestrt::format {
+namespace {
+
+class MetadataValidator {
+ public:
+  MetadataValidator(const ModelFile& file, const std::vector<SectionInfo>& sections)
+      : file_(file), sections_(sections) {}
+
+  void validate(const fb::Model& model) {
+    const fb::Graph* graph = model.graph();
+    if (graph == nullptr || graph->tensors() == nullptr || graph->operators() == nullptr ||
+        graph->inputs() == nullptr || graph->outputs() == nullptr) {
+      fail("metadata has no graph (tensors, operators, inputs and outputs are required)");
+    }
+    if (model.nesting() == nullptr) fail("metadata has no nesting configuration");
+    const auto& nesting = *model.nesting();
+    if (nesting.total_bits() < 2 || nesting.total_bits() > 8 || nesting.high_bits() < 1 ||
+        nesting.high_bits() >= nesting.total_bits()) {
+      fail("invalid nesting " + std::to_string(nesting.total_bits()) + ":" + std::to_string(nesting.high_bits()));
+    }
+    tensor_count_ = graph->tensors()->size();
+    for (uint32_t i = 0; i < tensor_count_; ++i) validate_tensor(i, graph->tensors()->Get(i));
+    for (uint32_t i = 0; i < graph->operators()->size(); ++i) validate_operator(i, graph->operators()->Get(i));
+    if (graph->inputs()->size() == 0 || graph->outputs()->size() == 0) fail("graph has no inputs or no outputs");
+    validate_indices("graph inputs", graph->inputs());
+    validate_indices("graph outputs", graph->outputs());
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw FormatError(ErrorCode::kBadMetadata, file_.path() + ": invalid metadata: " + what);
+  }
+  [[noreturn]] void fail_ref(const std::string& what) const {
+    throw FormatError(ErrorCode::kBadReference, file_.path() + ": invalid reference: " + what);
+  }
+
+  void validate_tensor(uint32_t index, const fb::Tensor* t) const {
+    const std::string where = "tensor " + std::to_string(index);
+    if (t == nullptr || t->shape() == nullptr || t->shape()->size() == 0 || t->shape()->size() > 4) {
+      fail(where + " needs a shape of rank 1 to 4");
+    }
+    int64_t elements = 1;
+    for (int32_t d : *t->shape()) {
+      if (d <= 0) fail(where + " has a non-positive dimension");
+      elements *= d;
+      if (elements > (int64_t{1} << 31)) fail(where + " is larger than 2^31 elements");
+    }
+    if (t->type() != fb::DataType::Int8) fail(where + " has an unsupported data type");
+    const fb::ActivationQuant* q = t->quant();
+    if (q == nullptr || !std::isfinite(q->scale()) || q->scale() <= 0.f || q->zero_point() < -128 ||
+        q->zero_point() > 127) {
+      fail(where + " needs quantisation with a positive finite scale and a zero point in [-128, 127]");
+    }
+  }
+
+  void validate_indices(const std::string& where, const flatbuffers::Vector<int32_t>* v) const {
+    if (v == nullptr) fail(where + " missing");
+    for (int32_t i : *v) {
+      if (i < 0 || static_cast<uint32_t>(i) >= tensor_count_) {
+        fail(where + " names tensor " + std::to_string(i) + " but the graph has " + std::to_string(tensor_count_));
+      }
+    }
+  }
+
+  void validate_ref(const std::string& where, const fb::BufferRef* ref, uint64_t expected_size,
+                    SectionKind expected_kind) const {
+    if (ref == nullptr) fail_ref(where + " is missing");
+    if (ref->section() >= sections_.size()) {
+      fail_ref(where + " names section " + std::to_string(ref->section()) + " but the file has " +
+               std::to_string(sections_.size()));
+    }
+    const SectionInfo& s = sections_[ref->section()];
+    if (s.kind != expected_kind) {
+      fail_ref(where + " points into a " + section_kind_name(s.kind) + " section, expected " +
+               section_kind_name(expected_kind));
+    }
+    uint64_t end = 0;
+    if (__builtin_add_overflow(ref->offset(), ref->size(), &end) || end > s.size) {
+      fail_ref(where + " (offset " + std::to_string(ref->offset()) + ", size " + std::to_string(ref->size()) +
+               ") lies outside section " + std::to_string(ref->section()) + " of " + std::to_string(s.size) +
+               " bytes");
+    }
+    if (ref->size() != expected_size) {
+      fail_ref(where + " holds " + std::to_string(ref->size()) + " bytes, the weight shape needs " +
+               std::to_string(expected_size));
+    }
+  }
+
+  void validate_mode(const std::string& where, const fb::ModeParams* m, uint32_t channels) const {
+    if (m == nullptr || m->weight_scale() == nullptr || m->weight_zero_point() == nullptr || m->bias() == nullptr ||
+        m->multiplier() == nullptr) {
+      fail(where + " parameters are missing");
+    }
+    if (m->weight_scale()->size() != channels || m->weight_zero_point()->size() != channels ||
+        m->bias()->size() != channels || m->multiplier()->size() != channels) {
+      fail(where + " parameters need one entry per output channel (" + std::to_string(channels) + ")");
+    }
+    for (float x : *m->multiplier()) {
+      if (!std::isfinite(x) || x <= 0.f) fail(where + " has a non-positive or non-finite multiplier");
+    }
+  }
+
+  void validate_weights(const std::string& where, const fb::NestedWeights* w) const {
+    if (w->shape() == nullptr || w->shape()->size() != 4) fail(where + " weights need shape [O, KH, KW, I]");
+    uint64_t elements = 1;
+    for (int32_t d : *w->shape()) {
+      if (d <= 0 || d > (1 << 24)) fail(where + " weights have an invalid dimension");
+      elements *= static_cast<uint64_t>(d);
+    }
+    if (elements > (uint64_t{1} << 31)) fail(where + " weights are larger than 2^31 elements");
+    validate_ref(where + " high plane", w->high(), elements, SectionKind::kHighPlanes);
+    validate_ref(where + " low plane", w->low(), elements, SectionKind::kLowPlanes);
+    const auto channels = static_cast<uint32_t>(w->shape()->Get(0));
+    validate_mode(where + " full-mode", w->full(), channels);
+    validate_mode(where + " part-mode", w->part(), channels);
+  }
+
+  void validate_operator(uint32_t index, const fb::Operator* op) const {
+    std::string where = "operator " + std::to_string(index);
+    if (op == nullptr) fail(where + " is missing");
+    if (op->name() != nullptr) where += " '" + op->name()->str() + "'";
+    if (op->code() > fb::OpCode::MAX) fail(where + " has unknown opcode " + std::to_string(int(op->code())));
+    validate_indices(where + " inputs", op->inputs());
+    validate_indices(where + " outputs", op->outputs());
+    if (op->outputs()->size() != 1) fail(where + " must have exactly one output");
+    const bool weighted = op->code() == fb::OpCode::Conv2D || op->code() == fb::OpCode::DepthwiseConv2D ||
+                          op->code() == fb::OpCode::FullyConnected;
+    const size_t inputs = op->code() == fb::OpCode::Add ? 2 : 1;
+    if (op->inputs()->size() != inputs) {
+      fail(where + " needs " + std::to_string(inputs) + " input(s), has " + std::to_string(op->inputs()->size()));
+    }
+    if (weighted != (op->weights() != nullptr)) {
+      fail(where + (weighted ? " has no weights" : " has weights its opcode does not use"));
+    }
+    if (weighted) validate_weights(where, op->weights());
+    switch (op->code()) {
+      case fb::OpCode::Conv2D:
+      case fb::OpCode::DepthwiseConv2D:
+        if (op->options_as_Conv2DOptions() == nullptr) fail(where + " needs Conv2DOptions");
+        break;
+      case fb::OpCode::MaxPool2D:
+      case fb::OpCode::AveragePool2D:
+      case fb::OpCode::GlobalAveragePool:
+        if (op->options_as_Pool2DOptions() == nullptr) fail(where + " needs Pool2DOptions");
+        break;
+      case fb::OpCode::Add:
+        if (op->options_as_AddOptions() == nullptr) fail(where + " needs AddOptions");
+        break;
+      default: break;
+    }
+    if (op->output_min() > op->output_max()) fail(where + " has output_min above output_max");
+  }
+
+  const ModelFile& file_;
+  const std::vector<SectionInfo>& sections_;
+  uint32_t tensor_count_ = 0;
+};
+
+}  // namespace
+
+void ModelFile::validate_metadata() {
+  const auto meta = section_bytes(kMetadataSection);
+  flatbuffers::Verifier verifier(meta.data(), meta.size());
+  if (!fb::VerifyModelBuffer(verifier)) {
+    throw FormatError(ErrorCode::kBadMetadata,
+                      path_ + ": invalid metadata: section 0 is not a valid nestrt FlatBuffer (corrupt or wrong schema)");
+  }
+  model_ = fb::GetModel(meta.data());
+  MetadataValidator(*this, sections_).validate(*model_);
+}
+
+}  // namespace nestrt::format

@@ -1,0 +1,141 @@
+/* nestrt: nested int8 inference for ARM IoT boards — the public C API.
+ *
+ * A model file (.nest) holds every weight split into a high part and a low part in separate
+ * page-aligned sections. A loaded model serves either the full-bit weights (both parts, exact
+ * int8) or the part-bit weights (high part only) and switches between them at run time by paging
+ * the low sections in or out; nothing is reloaded or copied.
+ *
+ * Threading: a model may be shared by many sessions; nestrt_run on different sessions may run
+ * concurrently, and nestrt_switch may be called from any thread while runs are in flight (each
+ * run uses one mode from start to end). One session must not be run by two threads at once.
+ *
+ * Errors: every call returns a status; nestrt_last_error() returns a message for the calling
+ * thread's last failure, naming the problem (file, section, operator).
+ */
+#ifndef NESTRT_NESTRT_H_
+#define NESTRT_NESTRT_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define NESTRT_API __attribute__((visibility("default")))
+#else
+#define NESTRT_API
+#endif
+
+typedef enum nestrt_status {
+  NESTRT_OK = 0,
+  NESTRT_INVALID_ARGUMENT = 1, /* null pointer, wrong buffer size, unknown enum value */
+  NESTRT_IO_ERROR = 2,         /* file missing, unreadable, mmap/madvise failure */
+  NESTRT_INVALID_MODEL = 3,    /* corrupt, truncated or inconsistent model file */
+  NESTRT_UNSUPPORTED = 4,      /* valid file using something this build cannot run */
+  NESTRT_OUT_OF_MEMORY = 5,
+  NESTRT_INTERNAL_ERROR = 6
+} nestrt_status;
+
+typedef enum nestrt_mode {
+  NESTRT_MODE_FULL = 0, /* high + low parts: the exact int8 model */
+  NESTRT_MODE_PART = 1  /* high part only: low sections paged out */
+} nestrt_mode;
+
+typedef struct nestrt_model nestrt_model;     /* opaque: a mapped model file */
+typedef struct nestrt_session nestrt_session; /* opaque: activations and scratch of one caller */
+
+typedef struct nestrt_model_options {
+  nestrt_mode initial_mode; /* default NESTRT_MODE_FULL */
+  int verify_checksums;     /* nonzero: check every section's xxHash at load (reads the whole file) */
+} nestrt_model_options;
+
+/* Fills options with the defaults (full mode, checksums verified). */
+NESTRT_API void nestrt_model_options_init(nestrt_model_options* options);
+
+/* Maps and validates a model file. options may be NULL for the defaults. */
+NESTRT_API nestrt_status nestrt_model_load(const char* path, const nestrt_model_options* options,
+                                           nestrt_model** model);
+/* Unmaps the model. Every session of it must have been destroyed first. NULL is ignored. */
+NESTRT_API void nestrt_model_release(nestrt_model* model);
+
+/* Shape of the float input (as the source model declares it, e.g. NCHW) or output.
+ * rank: in: capacity of dims; out: the rank. */
+NESTRT_API nestrt_status nestrt_model_input_shape(const nestrt_model* model, int64_t* dims, size_t* rank);
+NESTRT_API nestrt_status nestrt_model_output_shape(const nestrt_model* model, int64_t* dims, size_t* rank);
+
+/* Output class labels stored by the converter: the count, and label i (NULL if out of range). */
+NESTRT_API size_t nestrt_model_label_count(const nestrt_model* model);
+NESTRT_API const char* nestrt_model_label(const nestrt_model* model, size_t index);
+
+typedef enum nestrt_color { NESTRT_COLOR_GRAY = 0, NESTRT_COLOR_RGB = 1, NESTRT_COLOR_BGR = 2 } nestrt_color;
+
+/* How an 8-bit image becomes the float input: x = (pixel * scale - mean[c]) / std[c], channel
+ * order per color, laid out as the input shape says (NCHW). */
+typedef struct nestrt_preprocess {
+  float scale;
+  float mean[4];
+  float std[4];
+  uint32_t channels; /* entries of mean/std in use */
+  nestrt_color color;
+} nestrt_preprocess;
+
+NESTRT_API nestrt_status nestrt_model_preprocess(const nestrt_model* model, nestrt_preprocess* preprocess);
+
+typedef struct nestrt_switch_info {
+  nestrt_mode previous_mode;
+  nestrt_mode mode;
+  uint64_t bytes_paged;  /* bytes of low sections paged in (part->full) or released (full->part) */
+  uint64_t duration_ns;  /* wall time of the whole call, waiting for in-flight runs included */
+} nestrt_switch_info;
+
+/* Switches the serving mode (design §6). part->full pages the low sections in before flipping;
+ * full->part flips, waits for in-flight full-mode runs, then releases the low sections.
+ * Switching to the current mode is a no-op. info may be NULL. */
+NESTRT_API nestrt_status nestrt_switch(nestrt_model* model, nestrt_mode mode, nestrt_switch_info* info);
+
+typedef struct nestrt_stats {
+  nestrt_mode mode;
+  uint32_t total_bits; /* nesting n:h */
+  uint32_t high_bits;
+  uint64_t file_bytes;
+  uint64_t metadata_bytes;
+  uint64_t high_bytes; /* all high-plane sections */
+  uint64_t low_bytes;  /* all low-plane sections */
+  uint64_t high_resident_bytes; /* bytes of those sections mapped in this process (pagemap) */
+  uint64_t low_resident_bytes;
+  uint64_t high_cached_bytes;   /* bytes of those sections in the page cache (mincore) */
+  uint64_t low_cached_bytes;
+  uint64_t switch_count;
+  uint64_t last_switch_ns;
+} nestrt_stats;
+
+/* Mode, section sizes, resident bytes and switch counters of a loaded model. */
+NESTRT_API nestrt_status nestrt_model_stats(const nestrt_model* model, nestrt_stats* stats);
+
+typedef struct nestrt_session_options {
+  int reserved; /* set to 0; thread count and arena options come later */
+} nestrt_session_options;
+
+/* Creates a session: allocates its activation buffers and scratch once. options may be NULL. */
+NESTRT_API nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_options* options,
+                                               nestrt_session** session);
+NESTRT_API void nestrt_session_destroy(nestrt_session* session);
+
+/* Runs one inference. input: float, in the source model's layout (e.g. NCHW), input_count
+ * elements exactly; output: float, output_count elements exactly. The mode used is the model's
+ * mode when the run starts; mode_used may be NULL. */
+NESTRT_API nestrt_status nestrt_run(nestrt_session* session, const float* input, size_t input_count, float* output,
+                                    size_t output_count, nestrt_mode* mode_used);
+
+NESTRT_API const char* nestrt_status_string(nestrt_status status);
+/* The calling thread's last error message ("" if none). Valid until its next nestrt call. */
+NESTRT_API const char* nestrt_last_error(void);
+NESTRT_API const char* nestrt_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NESTRT_NESTRT_H_ */

@@ -1,0 +1,94 @@
+// Reference int8 kernels: the definition of correct output for every other variant (design §4).
+// Layouts: activations NHWC int8, weights OHWI int8 (already decoded from the nested planes).
+// Names follow XNNPACK's scheme: <datatype>_<op>__<isa>.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace nestrt::kernels {
+
+enum class NestMode { kFull, kPart };
+
+// One layer's nested weights as stored in the file (format v1: one int8 per element per plane).
+struct NestedPlanes {
+  const int8_t* high = nullptr;
+  const int8_t* low = nullptr;  // read only in full mode
+  size_t count = 0;
+  int low_bits = 0;
+};
+
+// Decodes the weights a mode serves: full = high * 2^low_bits + low (exactly the int8 weight),
+// part = high (used with the part-mode per-channel scale).
+void nest_qs8_decode__ref(const NestedPlanes& planes, NestMode mode, int8_t* out);
+
+// Per-output-channel quantisation of a conv / fully connected layer for one mode.
+struct ChannelQuant {
+  const int32_t* bias = nullptr;               // in units of input_scale * weight_scale[c]
+  const float* multiplier = nullptr;           // input_scale * weight_scale[c] / output_scale
+  const int32_t* weight_zero_point = nullptr;  // may be null: all zero
+};
+
+// Zero points and the fused-activation clamp of one operator's input and output.
+struct ActivationParams {
+  int32_t input_zero_point = 0;
+  int32_t output_zero_point = 0;
+  int32_t output_min = -128;
+  int32_t output_max = 127;
+};
+
+struct ConvGeometry {
+  int batch = 1;
+  int in_h = 0, in_w = 0, in_c = 0;
+  int out_h = 0, out_w = 0, out_c = 0;
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int dilation_h = 1, dilation_w = 1;
+  int pad_top = 0, pad_left = 0;
+  int groups = 1;  // in_c and out_c divisible by groups; weights [out_c, KH, KW, in_c / groups]
+};
+
+// Output size along one axis for a window op (floor mode): the helper every caller shares.
+int conv_output_size(int in, int kernel, int stride, int dilation, int pad_before, int pad_after);
+
+// Grouped 2-D convolution. Padding reads the input zero point (i.e. real zero).
+void qs8_conv2d__ref(const ConvGeometry& g, const ActivationParams& a, const int8_t* input, const int8_t* weights,
+                     const ChannelQuant& q, int8_t* output);
+
+// Depthwise convolution: out_c == in_c * depth_multiplier, weights [out_c, KH, KW, 1].
+void qs8_dwconv2d__ref(const ConvGeometry& g, const ActivationParams& a, const int8_t* input, const int8_t* weights,
+                       const ChannelQuant& q, int8_t* output);
+
+// Fully connected: input [batch, in_features], weights [out_features, in_features].
+void qs8_fully_connected__ref(int batch, int in_features, int out_features, const ActivationParams& a,
+                              const int8_t* input, const int8_t* weights, const ChannelQuant& q, int8_t* output);
+
+// Element-wise add of two equally shaped tensors with their own quantisation:
+// y = clamp(round_half_even(float(a - za) * ma + float(b - zb) * mb) + zo).
+struct AddParams {
+  int32_t a_zero_point = 0, b_zero_point = 0, output_zero_point = 0;
+  float a_multiplier = 1.f, b_multiplier = 1.f;
+  int32_t output_min = -128, output_max = 127;
+};
+void qs8_add__ref(size_t count, const AddParams& p, const int8_t* a, const int8_t* b, int8_t* output);
+
+struct PoolGeometry {
+  int batch = 1;
+  int in_h = 0, in_w = 0, channels = 0;
+  int out_h = 0, out_w = 0;
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_top = 0, pad_left = 0;
+  bool count_include_pad = false;
+};
+
+// Max over the window's in-bounds elements; input and output share their quantisation.
+void qs8_maxpool2d__ref(const PoolGeometry& g, int32_t output_min, int32_t output_max, const int8_t* input,
+                        int8_t* output);
+
+// y = clamp(round_half_even(float(sum(x - zi)) * (multiplier / float(count))) + zo), count = the
+// window's in-bounds elements (or the whole kernel if count_include_pad).
+void qs8_avgpool2d__ref(const PoolGeometry& g, const ActivationParams& a, float multiplier, const int8_t* input,
+                        int8_t* output);
+
+}  // namespace nestrt::kernels

@@ -1,0 +1,114 @@
+// nestrt info: what a model file holds — header, sections and their checksums, nesting, graph.
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+
+#include "commands.h"
+#include "model_handle.h"
+#include "nestrt/format/model_file.h"
+#include "text_format.h"
+
+namespace nestrt::cli {
+namespace {
+
+struct InfoOptions {
+  std::string model;
+  bool layers = false;
+  bool resident = false;
+  std::string mode = "full";
+};
+
+void print_sections(const format::ModelFile& file) {
+  std::printf("sections (aligned to %s):\n", short_bytes(format::kSectionAlignment).c_str());
+  std::printf("  %-2s  %-12s %-5s %12s %14s  %-16s  %s\n", "#", "kind", "level", "offset", "size", "xxh64", "checksum");
+  for (uint32_t i = 0; i < file.sections().size(); ++i) {
+    const auto& s = file.sections()[i];
+    std::printf("  %-2u  %-12s %-5u %12" PRIu64 " %14s  %016" PRIx64 "  %s\n", i, format::section_kind_name(s.kind),
+                s.level, s.offset, short_bytes(s.size).c_str(), s.checksum, file.verify_section(i) ? "ok" : "MISMATCH");
+  }
+}
+
+void print_graph(const format::ModelFile& file, bool layers) {
+  const auto& graph = *file.model().graph();
+  std::map<std::string, int> counts;
+  for (const auto* op : *graph.operators()) counts[fb::EnumNameOpCode(op->code())]++;
+  std::printf("graph: %u tensors, %u operators (", graph.tensors()->size(), graph.operators()->size());
+  const char* sep = "";
+  for (const auto& [name, n] : counts) std::printf("%s%s x%d", sep, name.c_str(), n), sep = ", ";
+  std::printf(")\n");
+  if (!layers) return;
+  std::printf("  %-3s %-18s %-28s %-18s %10s %10s\n", "#", "op", "name", "weights", "high", "low");
+  for (uint32_t i = 0; i < graph.operators()->size(); ++i) {
+    const auto* op = graph.operators()->Get(i);
+    std::string shape = "-", high = "-", low = "-";
+    if (const auto* w = op->weights()) {
+      std::vector<int64_t> dims(w->shape()->begin(), w->shape()->end());
+      shape = shape_string(dims);
+      high = short_bytes(w->high()->size());
+      low = short_bytes(w->low()->size());
+    }
+    std::printf("  %-3u %-18s %-28s %-18s %10s %10s\n", i, fb::EnumNameOpCode(op->code()),
+                op->name() ? op->name()->c_str() : "", shape.c_str(), high.c_str(), low.c_str());
+  }
+}
+
+void print_resident(const InfoOptions& o) {
+  ModelHandle model(o.model, parse_mode(o.mode));
+  const auto s = model.stats();
+  std::printf("resident after loading in %s mode (this process / page cache):\n", mode_name(s.mode));
+  std::printf("  high planes %s / %s of %s\n", short_bytes(s.high_resident_bytes).c_str(),
+              short_bytes(s.high_cached_bytes).c_str(), short_bytes(s.high_bytes).c_str());
+  std::printf("  low planes  %s / %s of %s\n", short_bytes(s.low_resident_bytes).c_str(),
+              short_bytes(s.low_cached_bytes).c_str(), short_bytes(s.low_bytes).c_str());
+}
+
+int info(const InfoOptions& o) {
+  format::OpenOptions open_options;
+  open_options.verify_checksums = false;  // reported per section below instead of failing at the first
+  const auto file = format::ModelFile::open(o.model, open_options);
+  const auto& m = file->model();
+  std::printf("file: %s, %s, format version %u\n", o.model.c_str(), human_bytes(file->file_size()).c_str(),
+              file->version());
+  const auto& n = *m.nesting();
+  std::printf("nesting: %u:%u (%s): full mode = high*2^%u + low, part mode = high\n", n.total_bits(), n.high_bits(),
+              fb::EnumNameNestMethod(n.method()), n.total_bits() - n.high_bits());
+  if (const auto* p = m.provenance()) {
+    std::printf("producer: %s, source %s (xxh64 %016" PRIx64 ")\n", p->producer() ? p->producer()->c_str() : "?",
+                p->source_model() ? p->source_model()->c_str() : "?", p->source_xxh64());
+    std::printf("calibration: %s, %u samples\n", p->calibration() ? p->calibration()->c_str() : "?",
+                p->calibration_samples());
+  }
+  if (m.input_shape_nchw()) {
+    std::vector<int64_t> dims(m.input_shape_nchw()->begin(), m.input_shape_nchw()->end());
+    std::printf("input: %s float (NCHW)\n", shape_string(dims).c_str());
+  }
+  std::printf("labels: %u\n", m.labels() ? m.labels()->size() : 0u);
+  print_graph(*file, o.layers);
+  print_sections(*file);
+  uint64_t high = 0, low = 0;
+  for (const auto& s : file->sections()) {
+    if (s.kind == format::SectionKind::kHighPlanes) high += s.size;
+    if (s.kind == format::SectionKind::kLowPlanes) low += s.size;
+  }
+  std::printf("weights: full mode %s (high + low), part mode %s (high only, %.1f%% of full)\n",
+              short_bytes(high + low).c_str(), short_bytes(high).c_str(),
+              high + low ? 100.0 * static_cast<double>(high) / static_cast<double>(high + low) : 0.0);
+  if (o.resident) print_resident(o);
+  return 0;
+}
+
+}  // namespace
+
+Command add_info_command(CLI::App& app) {
+  auto options = std::make_shared<InfoOptions>();
+  CLI::App* cmd = app.add_subcommand("info", "Describe a model file: nesting, graph, sections, checksums");
+  cmd->add_option("model", options->model, "Model file (.nest)")->required()->check(CLI::ExistingFile);
+  cmd->add_flag("--layers", options->layers, "List every operator with its weight shape and plane sizes");
+  cmd->add_flag("--resident", options->resident, "Load the model and report resident bytes per section");
+  cmd->add_option("--mode", options->mode, "Mode to load in for --resident")
+      ->check(CLI::IsMember({"full", "part"}))
+      ->capture_default_str();
+  return [cmd, options] { return cmd->parsed() ? info(*options) : -1; };
+}
+
+}  // namespace nestrt::cli

@@ -1,0 +1,231 @@
+// The C API: argument checks, exception-to-status translation and the per-thread error message.
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <string>
+#include <system_error>
+
+#include "model.h"
+#include "nestrt/format/model_file.h"
+#include "nestrt/nestrt.h"
+#include "session.h"
+
+struct nestrt_model {
+  std::unique_ptr<nestrt::runtime::Model> impl;
+};
+struct nestrt_session {
+  std::unique_ptr<nestrt::runtime::Session> impl;
+};
+
+namespace {
+
+thread_local std::string g_last_error;
+
+nestrt_status fail(nestrt_status status, const std::string& message) {
+  g_last_error = message;
+  return status;
+}
+
+nestrt_status status_of(nestrt::format::ErrorCode code) {
+  using nestrt::format::ErrorCode;
+  switch (code) {
+    case ErrorCode::kIo: return NESTRT_IO_ERROR;
+    case ErrorCode::kBadVersion: return NESTRT_UNSUPPORTED;
+    default: return NESTRT_INVALID_MODEL;
+  }
+}
+
+// Runs fn, mapping every exception to a status and a message: nothing escapes into C.
+template <typename Fn>
+nestrt_status guarded(Fn fn) {
+  try {
+    g_last_error.clear();
+    return fn();
+  } catch (const nestrt::format::FormatError& e) {
+    return fail(status_of(e.code()), e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(NESTRT_OUT_OF_MEMORY, "out of memory");
+  } catch (const std::system_error& e) {
+    return fail(NESTRT_IO_ERROR, e.what());
+  } catch (const std::exception& e) {
+    return fail(NESTRT_INTERNAL_ERROR, e.what());
+  }
+}
+
+bool valid_mode(nestrt_mode mode) { return mode == NESTRT_MODE_FULL || mode == NESTRT_MODE_PART; }
+
+nestrt_status copy_shape(const std::vector<int64_t>& shape, int64_t* dims, size_t* rank) {
+  if (dims == nullptr || rank == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "dims and rank must not be NULL");
+  if (*rank < shape.size()) {
+    const std::string need = std::to_string(shape.size());
+    *rank = shape.size();
+    return fail(NESTRT_INVALID_ARGUMENT, "dims has room for fewer than " + need + " dimensions");
+  }
+  std::copy(shape.begin(), shape.end(), dims);
+  *rank = shape.size();
+  return NESTRT_OK;
+}
+
+size_t element_count(const std::vector<int64_t>& shape) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  return n;
+}
+
+}  // namespace
+
+extern "C" {
+
+void nestrt_model_options_init(nestrt_model_options* options) {
+  if (options == nullptr) return;
+  options->initial_mode = NESTRT_MODE_FULL;
+  options->verify_checksums = 1;
+}
+
+nestrt_status nestrt_model_load(const char* path, const nestrt_model_options* options, nestrt_model** model) {
+  return guarded([&] {
+    if (path == nullptr || model == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "path and model must not be NULL");
+    *model = nullptr;
+    nestrt_model_options opts;
+    nestrt_model_options_init(&opts);
+    if (options != nullptr) opts = *options;
+    if (!valid_mode(opts.initial_mode)) return fail(NESTRT_INVALID_ARGUMENT, "unknown initial_mode");
+    auto handle = std::make_unique<nestrt_model>();
+    handle->impl = nestrt::runtime::Model::load(path, opts);
+    *model = handle.release();
+    return NESTRT_OK;
+  });
+}
+
+void nestrt_model_release(nestrt_model* model) { delete model; }
+
+nestrt_status nestrt_model_input_shape(const nestrt_model* model, int64_t* dims, size_t* rank) {
+  if (model == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model must not be NULL");
+  return copy_shape(model->impl->plan().input_shape, dims, rank);
+}
+
+nestrt_status nestrt_model_output_shape(const nestrt_model* model, int64_t* dims, size_t* rank) {
+  if (model == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model must not be NULL");
+  return copy_shape(model->impl->plan().output_shape, dims, rank);
+}
+
+size_t nestrt_model_label_count(const nestrt_model* model) {
+  if (model == nullptr) return 0;
+  const auto* labels = model->impl->file().model().labels();
+  return labels == nullptr ? 0 : labels->size();
+}
+
+const char* nestrt_model_label(const nestrt_model* model, size_t index) {
+  if (index >= nestrt_model_label_count(model)) return nullptr;
+  const auto* label = model->impl->file().model().labels()->Get(static_cast<uint32_t>(index));
+  return label == nullptr ? "" : label->c_str();
+}
+
+nestrt_status nestrt_model_preprocess(const nestrt_model* model, nestrt_preprocess* preprocess) {
+  if (model == nullptr || preprocess == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model and preprocess must not be NULL");
+  const auto& plan = model->impl->plan();
+  const uint32_t channels = plan.input_shape.size() == 4 ? static_cast<uint32_t>(plan.input_shape[1]) : 1;
+  *preprocess = {};
+  preprocess->scale = 1.0f / 255.0f;
+  preprocess->channels = channels > 4 ? 4 : channels;
+  for (uint32_t c = 0; c < 4; ++c) preprocess->mean[c] = 0.f, preprocess->std[c] = 1.f;
+  const auto* p = model->impl->file().model().preprocess();
+  if (p == nullptr) return NESTRT_OK;
+  preprocess->scale = p->scale();
+  preprocess->color = static_cast<nestrt_color>(p->color());
+  // mean/std hold 0 values (defaults), 1 value (every channel) or one per channel.
+  auto fill = [&](const flatbuffers::Vector<float>* v, float* out) {
+    if (v == nullptr || v->size() == 0) return;
+    for (uint32_t c = 0; c < preprocess->channels; ++c) out[c] = v->Get(v->size() == 1 ? 0 : std::min(c, v->size() - 1));
+  };
+  fill(p->mean(), preprocess->mean);
+  fill(p->std(), preprocess->std);
+  return NESTRT_OK;
+}
+
+nestrt_status nestrt_switch(nestrt_model* model, nestrt_mode mode, nestrt_switch_info* info) {
+  return guarded([&] {
+    if (model == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model must not be NULL");
+    if (!valid_mode(mode)) return fail(NESTRT_INVALID_ARGUMENT, "unknown mode " + std::to_string(int(mode)));
+    const auto r = model->impl->switch_to(mode);
+    if (info != nullptr) *info = {r.previous, r.mode, r.bytes_paged, r.duration_ns};
+    return NESTRT_OK;
+  });
+}
+
+nestrt_status nestrt_model_stats(const nestrt_model* model, nestrt_stats* stats) {
+  return guarded([&] {
+    if (model == nullptr || stats == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model and stats must not be NULL");
+    const auto& m = *model->impl;
+    const auto sizes = m.section_bytes();
+    const auto resident = m.resident_bytes();
+    const auto cached = m.cached_bytes();
+    *stats = {};
+    stats->mode = m.mode();
+    stats->total_bits = m.file().model().nesting()->total_bits();
+    stats->high_bits = m.file().model().nesting()->high_bits();
+    stats->file_bytes = m.file().file_size();
+    stats->metadata_bytes = sizes.metadata;
+    stats->high_bytes = sizes.high;
+    stats->low_bytes = sizes.low;
+    stats->high_resident_bytes = resident.high;
+    stats->low_resident_bytes = resident.low;
+    stats->high_cached_bytes = cached.high;
+    stats->low_cached_bytes = cached.low;
+    stats->switch_count = m.switch_count();
+    stats->last_switch_ns = m.last_switch_ns();
+    return NESTRT_OK;
+  });
+}
+
+nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_options* /*options*/,
+                                    nestrt_session** session) {
+  return guarded([&] {
+    if (model == nullptr || session == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model and session must not be NULL");
+    auto handle = std::make_unique<nestrt_session>();
+    handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl);
+    *session = handle.release();
+    return NESTRT_OK;
+  });
+}
+
+void nestrt_session_destroy(nestrt_session* session) { delete session; }
+
+nestrt_status nestrt_run(nestrt_session* session, const float* input, size_t input_count, float* output,
+                         size_t output_count, nestrt_mode* mode_used) {
+  return guarded([&] {
+    if (session == nullptr || input == nullptr || output == nullptr) {
+      return fail(NESTRT_INVALID_ARGUMENT, "session, input and output must not be NULL");
+    }
+    const auto& plan = session->impl->model().plan();
+    const size_t want_in = element_count(plan.input_shape), want_out = element_count(plan.output_shape);
+    if (input_count != want_in || output_count != want_out) {
+      return fail(NESTRT_INVALID_ARGUMENT, "wrong buffer sizes: input has " + std::to_string(input_count) +
+                                               " elements (model needs " + std::to_string(want_in) + "), output " +
+                                               std::to_string(output_count) + " (model gives " +
+                                               std::to_string(want_out) + ")");
+    }
+    const nestrt_mode used = session->impl->run(input, output);
+    if (mode_used != nullptr) *mode_used = used;
+    return NESTRT_OK;
+  });
+}
+
+const char* nestrt_status_string(nestrt_status status) {
+  switch (status) {
+    case NESTRT_OK: return "ok";
+    case NESTRT_INVALID_ARGUMENT: return "invalid argument";
+    case NESTRT_IO_ERROR: return "I/O error";
+    case NESTRT_INVALID_MODEL: return "invalid model";
+    case NESTRT_UNSUPPORTED: return "unsupported";
+    case NESTRT_OUT_OF_MEMORY: return "out of memory";
+    case NESTRT_INTERNAL_ERROR: return "internal error";
+  }
+  return "unknown status";
+}
+
+const char* nestrt_last_error(void) { return g_last_error.c_str(); }
+
+const char* nestrt_version(void) { return NESTRT_VERSION_STRING; }
+
+}  // extern "C"

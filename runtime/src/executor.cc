@@ -1,0 +1,86 @@
+#include "executor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "nestrt/kernels/reference.h"
+#include "nestrt/kernels/requantize.h"
+
+namespace nestrt::runtime {
+namespace {
+
+namespace fb = nestrt::fb;
+using kernels::NestMode;
+
+void run_op(const OpPlan& op, NestMode mode, std::vector<std::vector<int8_t>>& buffers, int8_t* scratch) {
+  const int8_t* in = buffers[static_cast<size_t>(op.inputs[0])].data();
+  int8_t* out = buffers[static_cast<size_t>(op.output)].data();
+  const kernels::ChannelQuant& quant = mode == NestMode::kFull ? op.full_quant : op.part_quant;
+  switch (op.code) {
+    case fb::OpCode::Conv2D:
+      kernels::nest_qs8_decode__ref(op.planes, mode, scratch);
+      kernels::qs8_conv2d__ref(op.conv, op.activation, in, scratch, quant, out);
+      break;
+    case fb::OpCode::DepthwiseConv2D:
+      kernels::nest_qs8_decode__ref(op.planes, mode, scratch);
+      kernels::qs8_dwconv2d__ref(op.conv, op.activation, in, scratch, quant, out);
+      break;
+    case fb::OpCode::FullyConnected:
+      kernels::nest_qs8_decode__ref(op.planes, mode, scratch);
+      kernels::qs8_fully_connected__ref(op.fc_batch, op.fc_in, op.fc_out, op.activation, in, scratch, quant, out);
+      break;
+    case fb::OpCode::Add:
+      kernels::qs8_add__ref(buffers[static_cast<size_t>(op.output)].size(), op.add, in,
+                            buffers[static_cast<size_t>(op.inputs[1])].data(), out);
+      break;
+    case fb::OpCode::MaxPool2D:
+      kernels::qs8_maxpool2d__ref(op.pool, op.activation.output_min, op.activation.output_max, in, out);
+      break;
+    case fb::OpCode::AveragePool2D:
+    case fb::OpCode::GlobalAveragePool:
+      kernels::qs8_avgpool2d__ref(op.pool, op.activation, op.pool_multiplier, in, out);
+      break;
+    case fb::OpCode::Reshape:
+      std::copy_n(in, buffers[static_cast<size_t>(op.output)].size(), out);
+      break;
+  }
+}
+
+// Visits (nchw_index, nhwc_index) pairs of a tensor; rank-2 tensors are the same in both layouts.
+template <typename Fn>
+void for_each_layout_pair(const TensorInfo& t, Fn fn) {
+  if (t.shape.size() != 4) {
+    for (size_t i = 0; i < t.elements; ++i) fn(i, i);
+    return;
+  }
+  const size_t n = static_cast<size_t>(t.shape[0]), h = static_cast<size_t>(t.shape[1]),
+               w = static_cast<size_t>(t.shape[2]), c = static_cast<size_t>(t.shape[3]);
+  for (size_t b = 0; b < n; ++b)
+    for (size_t ch = 0; ch < c; ++ch)
+      for (size_t y = 0; y < h; ++y)
+        for (size_t x = 0; x < w; ++x) fn(((b * c + ch) * h + y) * w + x, ((b * h + y) * w + x) * c + ch);
+}
+
+}  // namespace
+
+void execute(const GraphPlan& plan, nestrt_mode mode, std::vector<std::vector<int8_t>>& buffers,
+             int8_t* decode_scratch) {
+  const NestMode m = mode == NESTRT_MODE_FULL ? NestMode::kFull : NestMode::kPart;
+  for (const OpPlan& op : plan.ops) run_op(op, m, buffers, decode_scratch);
+}
+
+void quantize_input(const TensorInfo& tensor, const float* nchw, int8_t* nhwc) {
+  for_each_layout_pair(tensor, [&](size_t src, size_t dst) {
+    // NaN maps to the zero point (real 0) rather than to an undefined conversion.
+    const float v = std::isnan(nchw[src]) ? 0.f : nchw[src] / tensor.scale;
+    nhwc[dst] = kernels::requantize_float(v, tensor.zero_point, -128, 127);
+  });
+}
+
+void dequantize_output(const TensorInfo& tensor, const int8_t* nhwc, float* nchw) {
+  for_each_layout_pair(tensor, [&](size_t dst, size_t src) {
+    nchw[dst] = tensor.scale * static_cast<float>(int32_t{nhwc[src]} - tensor.zero_point);
+  });
+}
+
+}  // namespace nestrt::runtime

@@ -1,0 +1,219 @@
+#include "graph.h"
+
+#include <string>
+
+#include "nestrt/kernels/reference.h"
+
+namespace nestrt::runtime {
+namespace {
+
+using format::ErrorCode;
+using format::FormatError;
+namespace fb = nestrt::fb;
+
+std::string shape_string(const std::vector<int32_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+class PlanBuilder {
+ public:
+  explicit PlanBuilder(const format::ModelFile& file) : file_(file), model_(file.model()) {}
+
+  GraphPlan build() {
+    const fb::Graph& graph = *model_.graph();
+    for (const fb::Tensor* t : *graph.tensors()) plan_.tensors.push_back(tensor_info(*t));
+    if (graph.inputs()->size() != 1 || graph.outputs()->size() != 1) {
+      fail("graph", "this version runs graphs with exactly one input and one output");
+    }
+    plan_.input = graph.inputs()->Get(0);
+    plan_.output = graph.outputs()->Get(0);
+    std::vector<bool> produced(plan_.tensors.size(), false);
+    produced[static_cast<size_t>(plan_.input)] = true;
+    for (const fb::Operator* op : *graph.operators()) {
+      OpPlan p = op_plan(*op);
+      for (int32_t in : p.inputs) {
+        if (!produced[static_cast<size_t>(in)]) fail(p.name, "reads tensor " + std::to_string(in) + " before any operator writes it");
+      }
+      if (produced[static_cast<size_t>(p.output)]) fail(p.name, "writes a tensor that is already written");
+      produced[static_cast<size_t>(p.output)] = true;
+      plan_.ops.push_back(std::move(p));
+    }
+    if (!produced[static_cast<size_t>(plan_.output)]) fail("graph", "no operator writes the graph output");
+    io_shapes();
+    return std::move(plan_);
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& where, const std::string& what) const {
+    throw FormatError(ErrorCode::kBadMetadata, file_.path() + ": invalid graph: " + where + ": " + what);
+  }
+
+  static TensorInfo tensor_info(const fb::Tensor& t) {
+    TensorInfo info;
+    info.name = t.name() ? t.name()->str() : "";
+    info.shape.assign(t.shape()->begin(), t.shape()->end());
+    info.elements = 1;
+    for (int32_t d : info.shape) info.elements *= static_cast<size_t>(d);
+    info.scale = t.quant()->scale();
+    info.zero_point = t.quant()->zero_point();
+    return info;
+  }
+
+  const TensorInfo& tensor(int32_t index) const { return plan_.tensors[static_cast<size_t>(index)]; }
+
+  void expect_shape(const OpPlan& p, int32_t index, const std::vector<int32_t>& expected, const char* role) const {
+    if (tensor(index).shape != expected) {
+      fail(p.name, std::string(role) + " shape " + shape_string(tensor(index).shape) + " should be " +
+                       shape_string(expected));
+    }
+  }
+
+  void expect_rank4(const OpPlan& p, int32_t index) const {
+    if (tensor(index).shape.size() != 4) fail(p.name, "needs an NHWC (rank-4) input, got " + shape_string(tensor(index).shape));
+  }
+
+  OpPlan op_plan(const fb::Operator& op) {
+    OpPlan p;
+    p.name = "operator '" + (op.name() ? op.name()->str() : std::string()) + "'";
+    p.code = op.code();
+    p.inputs.assign(op.inputs()->begin(), op.inputs()->end());
+    p.output = op.outputs()->Get(0);
+    const TensorInfo& in = tensor(p.inputs[0]);
+    const TensorInfo& out = tensor(p.output);
+    p.activation = {in.zero_point, out.zero_point, op.output_min(), op.output_max()};
+    switch (op.code()) {
+      case fb::OpCode::Conv2D:
+      case fb::OpCode::DepthwiseConv2D: conv_plan(op, p); break;
+      case fb::OpCode::FullyConnected: fc_plan(op, p); break;
+      case fb::OpCode::Add: add_plan(op, p); break;
+      case fb::OpCode::MaxPool2D:
+      case fb::OpCode::AveragePool2D:
+      case fb::OpCode::GlobalAveragePool: pool_plan(op, p); break;
+      case fb::OpCode::Reshape:
+        if (in.elements != out.elements || in.scale != out.scale || in.zero_point != out.zero_point) {
+          fail(p.name, "Reshape must keep the element count and the quantisation");
+        }
+        break;
+    }
+    return p;
+  }
+
+  void weights_plan(const fb::NestedWeights& w, OpPlan& p) {
+    const auto high = file_.resolve(*w.high());
+    const auto low = file_.resolve(*w.low());
+    p.planes.high = reinterpret_cast<const int8_t*>(high.data());
+    p.planes.low = reinterpret_cast<const int8_t*>(low.data());
+    p.planes.count = high.size();
+    p.planes.low_bits = model_.nesting()->total_bits() - model_.nesting()->high_bits();
+    auto quant = [](const fb::ModeParams& m) {
+      return kernels::ChannelQuant{m.bias()->data(), m.multiplier()->data(), m.weight_zero_point()->data()};
+    };
+    p.full_quant = quant(*w.full());
+    p.part_quant = quant(*w.part());
+    plan_.max_weight_elements = std::max(plan_.max_weight_elements, p.planes.count);
+  }
+
+  void conv_plan(const fb::Operator& op, OpPlan& p) {
+    expect_rank4(p, p.inputs[0]);
+    const auto& o = *op.options_as_Conv2DOptions();
+    const auto& ws = *op.weights()->shape();
+    const auto& is = tensor(p.inputs[0]).shape;
+    kernels::ConvGeometry& g = p.conv;
+    g.batch = is[0], g.in_h = is[1], g.in_w = is[2], g.in_c = is[3];
+    g.out_c = ws.Get(0), g.kernel_h = ws.Get(1), g.kernel_w = ws.Get(2);
+    g.stride_h = o.stride_h(), g.stride_w = o.stride_w();
+    g.dilation_h = o.dilation_h(), g.dilation_w = o.dilation_w();
+    g.pad_top = o.pad_top(), g.pad_left = o.pad_left();
+    g.groups = op.code() == fb::OpCode::DepthwiseConv2D ? g.in_c : o.groups();
+    if (g.stride_h < 1 || g.stride_w < 1 || g.dilation_h < 1 || g.dilation_w < 1 || o.pad_top() < 0 ||
+        o.pad_left() < 0 || o.pad_bottom() < 0 || o.pad_right() < 0 || g.groups < 1) {
+      fail(p.name, "strides and dilations must be >= 1, pads >= 0, groups >= 1");
+    }
+    if (op.code() == fb::OpCode::DepthwiseConv2D) {
+      if (ws.Get(3) != 1 || g.out_c % g.in_c != 0) fail(p.name, "depthwise weights must be [k*C, KH, KW, 1]");
+    } else if (g.in_c % g.groups != 0 || g.out_c % g.groups != 0 || ws.Get(3) != g.in_c / g.groups) {
+      fail(p.name, "weights [" + std::to_string(g.out_c) + ",.,.," + std::to_string(ws.Get(3)) +
+                       "] do not match " + std::to_string(g.in_c) + " input channels in " +
+                       std::to_string(g.groups) + " group(s)");
+    }
+    g.out_h = kernels::conv_output_size(g.in_h, g.kernel_h, g.stride_h, g.dilation_h, o.pad_top(), o.pad_bottom());
+    g.out_w = kernels::conv_output_size(g.in_w, g.kernel_w, g.stride_w, g.dilation_w, o.pad_left(), o.pad_right());
+    expect_shape(p, p.output, {g.batch, g.out_h, g.out_w, g.out_c}, "output");
+    weights_plan(*op.weights(), p);
+  }
+
+  void fc_plan(const fb::Operator& op, OpPlan& p) {
+    const auto& ws = *op.weights()->shape();
+    const auto& is = tensor(p.inputs[0]).shape;
+    if (is.size() != 2 || ws.Get(1) != 1 || ws.Get(2) != 1 || ws.Get(3) != is[1]) {
+      fail(p.name, "fully connected input " + shape_string(is) + " does not match weights [O,1,1," +
+                       std::to_string(ws.Get(3)) + "]");
+    }
+    p.fc_batch = is[0], p.fc_in = is[1], p.fc_out = ws.Get(0);
+    expect_shape(p, p.output, {p.fc_batch, p.fc_out}, "output");
+    weights_plan(*op.weights(), p);
+  }
+
+  void add_plan(const fb::Operator& op, OpPlan& p) {
+    const auto& a = tensor(p.inputs[0]);
+    const auto& b = tensor(p.inputs[1]);
+    expect_shape(p, p.inputs[1], a.shape, "second input");
+    expect_shape(p, p.output, a.shape, "output");
+    const auto& o = *op.options_as_AddOptions();
+    p.add = {a.zero_point, b.zero_point, tensor(p.output).zero_point, o.input1_multiplier(), o.input2_multiplier(),
+             op.output_min(), op.output_max()};
+  }
+
+  void pool_plan(const fb::Operator& op, OpPlan& p) {
+    expect_rank4(p, p.inputs[0]);
+    const auto& o = *op.options_as_Pool2DOptions();
+    const auto& is = tensor(p.inputs[0]).shape;
+    kernels::PoolGeometry& g = p.pool;
+    g.batch = is[0], g.in_h = is[1], g.in_w = is[2], g.channels = is[3];
+    g.kernel_h = o.kernel_h(), g.kernel_w = o.kernel_w(), g.stride_h = o.stride_h(), g.stride_w = o.stride_w();
+    g.pad_top = o.pad_top(), g.pad_left = o.pad_left(), g.count_include_pad = o.count_include_pad();
+    if (g.kernel_h < 1 || g.kernel_w < 1 || g.stride_h < 1 || g.stride_w < 1 || o.pad_top() < 0 || o.pad_left() < 0 ||
+        o.pad_bottom() < 0 || o.pad_right() < 0 || o.pad_top() >= g.kernel_h || o.pad_bottom() >= g.kernel_h ||
+        o.pad_left() >= g.kernel_w || o.pad_right() >= g.kernel_w) {
+      fail(p.name, "pool kernel and strides must be >= 1 and pads smaller than the kernel");
+    }
+    if (op.code() == fb::OpCode::GlobalAveragePool && (g.kernel_h != g.in_h || g.kernel_w != g.in_w)) {
+      fail(p.name, "global average pool kernel must cover the whole input");
+    }
+    if (op.code() == fb::OpCode::MaxPool2D) {
+      const TensorInfo& in = tensor(p.inputs[0]);
+      const TensorInfo& out = tensor(p.output);
+      if (in.scale != out.scale || in.zero_point != out.zero_point) fail(p.name, "max pool must keep the quantisation");
+    }
+    p.pool_multiplier = o.multiplier();
+    g.out_h = kernels::conv_output_size(g.in_h, g.kernel_h, g.stride_h, 1, o.pad_top(), o.pad_bottom());
+    g.out_w = kernels::conv_output_size(g.in_w, g.kernel_w, g.stride_w, 1, o.pad_left(), o.pad_right());
+    expect_shape(p, p.output, {g.batch, g.out_h, g.out_w, g.channels}, "output");
+  }
+
+  // The float I/O shapes the C API exposes: the source model's layout (NCHW), not ours (NHWC).
+  void io_shapes() {
+    const auto nchw = [](const std::vector<int32_t>& s) {
+      if (s.size() == 4) return std::vector<int64_t>{s[0], s[3], s[1], s[2]};
+      return std::vector<int64_t>(s.begin(), s.end());
+    };
+    plan_.input_shape = nchw(tensor(plan_.input).shape);
+    plan_.output_shape = nchw(tensor(plan_.output).shape);
+    if (const auto* declared = model_.input_shape_nchw(); declared != nullptr && declared->size() > 0) {
+      const std::vector<int64_t> d(declared->begin(), declared->end());
+      if (d != plan_.input_shape) fail("graph", "declared input shape does not match the input tensor");
+    }
+  }
+
+  const format::ModelFile& file_;
+  const fb::Model& model_;
+  GraphPlan plan_;
+};
+
+}  // namespace
+
+GraphPlan build_graph_plan(const format::ModelFile& file) { return PlanBuilder(file).build(); }
+
+}  // namespace nestrt::runtime

@@ -1,0 +1,51 @@
+// The executable form of a model's graph: tensors with their byte sizes and quantisation, and
+// operators with geometry, nested weight planes (pointers into the mapping) and per-mode
+// parameters. Built once at load; every shape is checked against the operator's attributes here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nestrt/format/model_file.h"
+#include "nestrt/kernels/reference.h"
+
+namespace nestrt::runtime {
+
+struct TensorInfo {
+  std::string name;
+  std::vector<int32_t> shape;  // NHWC or [N, C]
+  size_t elements = 0;
+  float scale = 1.f;
+  int32_t zero_point = 0;
+};
+
+struct OpPlan {
+  std::string name;
+  nestrt::fb::OpCode code{};
+  std::vector<int32_t> inputs;
+  int32_t output = -1;
+  kernels::ConvGeometry conv;  // Conv2D, DepthwiseConv2D
+  kernels::PoolGeometry pool;  // pooling
+  kernels::ActivationParams activation;
+  kernels::AddParams add;
+  float pool_multiplier = 1.f;
+  int fc_in = 0, fc_out = 0, fc_batch = 1;
+  kernels::NestedPlanes planes;  // weighted ops
+  kernels::ChannelQuant full_quant, part_quant;
+};
+
+struct GraphPlan {
+  std::vector<TensorInfo> tensors;
+  std::vector<OpPlan> ops;
+  int32_t input = -1;
+  int32_t output = -1;
+  std::vector<int64_t> input_shape;   // float input as the source model declares it (NCHW)
+  std::vector<int64_t> output_shape;  // float output in the source model's layout
+  size_t max_weight_elements = 0;     // decode scratch a session needs
+};
+
+// Throws format::FormatError (kBadMetadata) naming the operator when shapes do not agree.
+GraphPlan build_graph_plan(const format::ModelFile& file);
+
+}  // namespace nestrt::runtime
