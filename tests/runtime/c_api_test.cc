@@ -1,0 +1,133 @@
+// The C API on a tiny model: loading, shapes, runs in both modes, and clear errors for bad input.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "nestrt/nestrt.h"
+#include "tiny_model.h"
+
+namespace {
+
+using nestrt::testing::read_file;
+using nestrt::testing::TempPath;
+using nestrt::testing::write_file;
+using nestrt::testing::write_tiny_model;
+
+std::vector<float> tiny_input(size_t n) {
+  std::vector<float> x(n);
+  for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>((i * 37) % 11) * 0.2f - 1.0f;
+  return x;
+}
+
+class CApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { write_tiny_model(path_.str()); }
+  nestrt_model* load(nestrt_mode mode) {
+    nestrt_model_options o;
+    nestrt_model_options_init(&o);
+    o.initial_mode = mode;
+    nestrt_model* m = nullptr;
+    EXPECT_EQ(nestrt_model_load(path_.str().c_str(), &o, &m), NESTRT_OK) << nestrt_last_error();
+    return m;
+  }
+  std::vector<float> run(nestrt_model* m, nestrt_mode* used = nullptr) {
+    nestrt_session* s = nullptr;
+    EXPECT_EQ(nestrt_session_create(m, nullptr, &s), NESTRT_OK);
+    const auto x = tiny_input(1 * 3 * 6 * 5);
+    std::vector<float> y(3);
+    EXPECT_EQ(nestrt_run(s, x.data(), x.size(), y.data(), y.size(), used), NESTRT_OK) << nestrt_last_error();
+    nestrt_session_destroy(s);
+    return y;
+  }
+  TempPath path_{"capi.nest"};
+};
+
+TEST_F(CApiTest, ReportsShapesInTheSourceLayout) {
+  nestrt_model* m = load(NESTRT_MODE_FULL);
+  int64_t dims[8];
+  size_t rank = 8;
+  ASSERT_EQ(nestrt_model_input_shape(m, dims, &rank), NESTRT_OK);
+  ASSERT_EQ(rank, 4u);
+  EXPECT_EQ(std::vector<int64_t>(dims, dims + 4), (std::vector<int64_t>{1, 3, 6, 5}));  // NCHW
+  rank = 8;
+  ASSERT_EQ(nestrt_model_output_shape(m, dims, &rank), NESTRT_OK);
+  EXPECT_EQ(std::vector<int64_t>(dims, dims + rank), (std::vector<int64_t>{1, 3}));
+  rank = 1;
+  EXPECT_EQ(nestrt_model_input_shape(m, dims, &rank), NESTRT_INVALID_ARGUMENT);
+  EXPECT_EQ(rank, 4u);
+  EXPECT_EQ(nestrt_model_label_count(m), 3u);
+  EXPECT_STREQ(nestrt_model_label(m, 2), "class2");
+  EXPECT_EQ(nestrt_model_label(m, 3), nullptr);
+  nestrt_model_release(m);
+}
+
+TEST_F(CApiTest, ModesServeDifferentWeightsAndSwitchingMatchesAFreshLoad) {
+  nestrt_model* full = load(NESTRT_MODE_FULL);
+  nestrt_model* part = load(NESTRT_MODE_PART);
+  nestrt_mode used;
+  const auto y_full = run(full, &used);
+  EXPECT_EQ(used, NESTRT_MODE_FULL);
+  const auto y_part = run(part, &used);
+  EXPECT_EQ(used, NESTRT_MODE_PART);
+  EXPECT_NE(y_full, y_part);  // the part-mode weights and scales differ by construction
+  nestrt_switch_info info;
+  ASSERT_EQ(nestrt_switch(full, NESTRT_MODE_PART, &info), NESTRT_OK);
+  EXPECT_EQ(info.previous_mode, NESTRT_MODE_FULL);
+  EXPECT_EQ(info.mode, NESTRT_MODE_PART);
+  EXPECT_EQ(run(full, &used), y_part);
+  EXPECT_EQ(used, NESTRT_MODE_PART);
+  ASSERT_EQ(nestrt_switch(full, NESTRT_MODE_FULL, &info), NESTRT_OK);
+  EXPECT_EQ(run(full), y_full);
+  nestrt_stats stats;
+  ASSERT_EQ(nestrt_model_stats(full, &stats), NESTRT_OK);
+  EXPECT_EQ(stats.switch_count, 2u);
+  EXPECT_EQ(stats.total_bits, 8u);
+  EXPECT_EQ(stats.high_bits, 6u);
+  nestrt_model_release(full);
+  nestrt_model_release(part);
+}
+
+TEST_F(CApiTest, RejectsWrongBufferSizesAndNullArguments) {
+  nestrt_model* m = load(NESTRT_MODE_FULL);
+  nestrt_session* s = nullptr;
+  ASSERT_EQ(nestrt_session_create(m, nullptr, &s), NESTRT_OK);
+  std::vector<float> x(90), y(3);
+  EXPECT_EQ(nestrt_run(s, x.data(), 89, y.data(), 3, nullptr), NESTRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(nestrt_last_error()).find("model needs 90"), std::string::npos) << nestrt_last_error();
+  EXPECT_EQ(nestrt_run(s, x.data(), 90, y.data(), 4, nullptr), NESTRT_INVALID_ARGUMENT);
+  EXPECT_EQ(nestrt_run(s, nullptr, 90, y.data(), 3, nullptr), NESTRT_INVALID_ARGUMENT);
+  EXPECT_EQ(nestrt_switch(m, static_cast<nestrt_mode>(7), nullptr), NESTRT_INVALID_ARGUMENT);
+  EXPECT_EQ(nestrt_model_load(nullptr, nullptr, &m), NESTRT_INVALID_ARGUMENT);
+  nestrt_session_destroy(s);
+  nestrt_model_release(m);
+}
+
+TEST_F(CApiTest, BadFilesGiveStatusesAndMessages) {
+  nestrt_model* m = nullptr;
+  EXPECT_EQ(nestrt_model_load("/nonexistent.nest", nullptr, &m), NESTRT_IO_ERROR);
+  EXPECT_EQ(m, nullptr);
+  EXPECT_NE(std::string(nestrt_last_error()).find("/nonexistent.nest"), std::string::npos);
+
+  auto bytes = read_file(path_.str());
+  auto corrupt = bytes;
+  corrupt[corrupt.size() - 3] ^= 0xff;  // inside the low planes
+  write_file(path_.str(), corrupt);
+  EXPECT_EQ(nestrt_model_load(path_.str().c_str(), nullptr, &m), NESTRT_INVALID_MODEL);
+  EXPECT_NE(std::string(nestrt_last_error()).find("low planes"), std::string::npos) << nestrt_last_error();
+
+  auto future = bytes;
+  future[8] = 2;  // format version 2
+  write_file(path_.str(), future);
+  EXPECT_EQ(nestrt_model_load(path_.str().c_str(), nullptr, &m), NESTRT_UNSUPPORTED);
+  EXPECT_NE(std::string(nestrt_last_error()).find("version 2"), std::string::npos) << nestrt_last_error();
+}
+
+TEST(CApiStatusTest, EveryStatusHasAName) {
+  for (int s = NESTRT_OK; s <= NESTRT_INTERNAL_ERROR; ++s) {
+    EXPECT_STRNE(nestrt_status_string(static_cast<nestrt_status>(s)), "unknown status");
+  }
+}
+
+}  // namespace

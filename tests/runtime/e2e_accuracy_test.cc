@@ -1,0 +1,59 @@
+// End to end on the shipped model: nestrt-convert output run by the runtime on the real
+// Fashion-MNIST test set, against torch's FP32 accuracy on the same images (issue 2 targets:
+// full mode within 0.5 points, part mode 8:6 within 2 points).
+#include <cmath>
+#include <cstdio>
+
+#include "fashion_fixture.h"
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace nestrt::testing {
+namespace {
+
+struct Accuracy {
+  double model = 0, fp32 = 0, agreement = 0;
+  uint64_t digest = 0;
+};
+
+Accuracy measure(nestrt_mode mode) {
+  nestrt_model* model = load_model(mode);
+  auto images = fashion_test_images(model);
+  const auto labels = fashion_test_labels();
+  const auto fp32 = torch_fp32_predictions();
+  EXPECT_EQ(fp32.size(), labels.size());
+  const size_t n = e2e_sample_count(images.size());
+  const auto out = run_images(model, images, n);
+  nestrt_model_release(model);
+  size_t correct = 0, fp32_correct = 0, agree = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t p = argmax10(out.data() + i * 10);
+    correct += p == labels[i];
+    fp32_correct += fp32[i] == labels[i];
+    agree += p == fp32[i];
+  }
+  Accuracy a;
+  a.model = 100.0 * double(correct) / double(n);
+  a.fp32 = 100.0 * double(fp32_correct) / double(n);
+  a.agreement = 100.0 * double(agree) / double(n);
+  // A fingerprint of every output bit: test.sh compares it across host and qemu CPU models.
+  a.digest = XXH64(out.data(), out.size() * sizeof(float), 0);
+  std::printf("E2E mode=%s samples=%zu top1=%.2f fp32_top1=%.2f agreement_with_fp32=%.2f output_xxh64=%016llx\n",
+              mode == NESTRT_MODE_FULL ? "full" : "part", n, a.model, a.fp32, a.agreement,
+              static_cast<unsigned long long>(a.digest));
+  return a;
+}
+
+TEST(FashionMnistEndToEnd, FullModeIsWithinHalfAPointOfFp32) {
+  const Accuracy a = measure(NESTRT_MODE_FULL);
+  EXPECT_LE(std::fabs(a.model - a.fp32), 0.5);
+  EXPECT_GE(a.agreement, 98.0);
+}
+
+TEST(FashionMnistEndToEnd, PartModeIsWithinTwoPointsOfFp32) {
+  const Accuracy a = measure(NESTRT_MODE_PART);
+  EXPECT_LE(std::fabs(a.model - a.fp32), 2.0);
+}
+
+}  // namespace
+}  // namespace nestrt::testing

@@ -1,0 +1,35 @@
+// Builds small but complete .nest files in tests: Conv2D(+ReLU) -> GlobalAveragePool -> Reshape
+// -> FullyConnected, with seeded random nested weights, so format and runtime tests need no converter.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nestrt::testing {
+
+struct TinyModelSpec {
+  int height = 6, width = 5, in_channels = 3, conv_channels = 4, classes = 3;
+  int total_bits = 8, high_bits = 6;
+  uint32_t seed = 1;
+  uint64_t fc_high_offset_shift = 0;  // nonzero: corrupt the FC high-plane reference (bad-input tests)
+};
+
+// Writes the model to path (atomically, like the converter).
+void write_tiny_model(const std::string& path, const TinyModelSpec& spec = {});
+
+// A fresh path in the test temp dir; the file is removed when the object goes out of scope.
+class TempPath {
+ public:
+  explicit TempPath(const std::string& name);
+  ~TempPath();
+  const std::string& str() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::vector<uint8_t> read_file(const std::string& path);
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes);
+
+}  // namespace nestrt::testing
