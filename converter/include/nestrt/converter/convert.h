@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nestrt/converter/calibrate.h"
+#include "nestrt/converter/nest.h"
+#include "nestrt/converter/report.h"
+#include "nestrt/io/preprocess.h"
+
+namespace nestrt::converter {
+
+struct ConvertOptions {
+  std::string input_path;   // .onnx
+  std::string output_path;  // .nest, written atomically
+  std::string calibration_path;
+  size_t calibration_count = 256;
+  NestConfig nesting;
+  float scale = 1.0f / 255.0f;
+  std::vector<float> mean;
+  std::vector<float> std;
+  std::optional<io::Preprocess::Color> color;  // default: gray for 1 input channel, RGB for 3
+  std::string labels_path;                     // optional, one label per line
+};
+
+// The whole pipeline: import, normalise, calibrate, quantise + nest, emit, write. Throws
+// ConversionError (or io::DataError, format::FormatError) and then leaves no output file.
+ConversionReport convert(const ConvertOptions& options, const ProgressFn& progress = {});
+
+// "nestrt-convert <version>"
+std::string producer_string();
+
+}  // namespace nestrt::converter

@@ -1,0 +1,69 @@
+// The model after quantisation and nesting: NHWC tensors with activation quant, runtime operators
+// with their options and nested weights. emit_model() serialises it one to one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nestrt/converter/calibrate.h"
+#include "nestrt/converter/graph.h"
+#include "nestrt/converter/nest.h"
+#include "nestrt/converter/quantise.h"
+#include "nestrt_generated.h"
+
+namespace nestrt::converter {
+
+struct ModeParamsData {
+  std::vector<float> weight_scale;
+  std::vector<int32_t> weight_zero_point;
+  std::vector<int32_t> bias;
+  std::vector<float> multiplier;
+};
+
+struct NestedLayerWeights {
+  std::vector<int32_t> shape;  // OHWI: [O, KH, KW, I/groups]
+  std::vector<int8_t> high;    // OHWI order
+  std::vector<int8_t> low;
+  ModeParamsData full;
+  ModeParamsData part;
+  double sqnr_full_db = 0.0;  // dequantised weights vs the float weights
+  double sqnr_part_db = 0.0;
+};
+
+struct QuantTensor {
+  std::string name;
+  std::vector<int32_t> shape;  // NHWC for 4-D, [N, C] for 2-D
+  ActivationQuant quant;
+};
+
+struct QuantOperator {
+  std::string name;
+  std::string source_op;  // ONNX op_type (report)
+  fb::OpCode code = fb::OpCode::Conv2D;
+  std::vector<int32_t> inputs;
+  std::vector<int32_t> outputs;
+  ConvAttrs conv;             // Conv2D, DepthwiseConv2D
+  PoolAttrs pool;             // pools (GlobalAveragePool: kernel = H x W)
+  float pool_multiplier = 1;  // AveragePool2D, GlobalAveragePool: s_in / s_out
+  float add_multipliers[2] = {1, 1};
+  std::optional<NestedLayerWeights> weights;
+  int8_t output_min = -128;
+  int8_t output_max = 127;
+};
+
+struct QuantisedModel {
+  NestConfig nesting;
+  std::vector<QuantTensor> tensors;
+  std::vector<QuantOperator> operators;  // topologically sorted
+  int32_t input = -1;
+  int32_t output = -1;
+  Shape input_shape_nchw;
+};
+
+// Quantises a normalised graph with calibrated ranges (indexed like graph.values) and nests its
+// weights.
+QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& ranges, const NestConfig& nesting);
+
+}  // namespace nestrt::converter

@@ -1,0 +1,104 @@
+#include "nestrt/converter/convert.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "nestrt/converter/emit.h"
+#include "nestrt/converter/error.h"
+#include "nestrt/converter/normalise.h"
+#include "nestrt/converter/onnx_import.h"
+#include "nestrt/converter/quantised_model.h"
+#include "nestrt/format/model_file.h"
+#include "nestrt/io/sample_source.h"
+
+#ifndef NESTRT_VERSION
+#error "NESTRT_VERSION must be defined by the build"
+#endif
+
+namespace nestrt::converter {
+namespace {
+
+std::vector<std::string> read_labels(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConversionError(path + ": cannot open the labels file");
+  std::vector<std::string> labels;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    labels.push_back(line);
+  }
+  while (!labels.empty() && labels.back().empty()) labels.pop_back();
+  if (labels.empty()) throw ConversionError(path + ": the labels file is empty");
+  return labels;
+}
+
+io::Preprocess make_preprocess(const ConvertOptions& options, int64_t channels) {
+  io::Preprocess p;
+  p.scale = options.scale;
+  p.mean = options.mean;
+  p.std = options.std;
+  p.color = options.color.value_or(channels == 3 ? io::Preprocess::Color::RGB : io::Preprocess::Color::Gray);
+  for (const auto* values : {&p.mean, &p.std}) {
+    if (values->size() > 1 && static_cast<int64_t>(values->size()) != channels) {
+      throw ConversionError("--mean/--std give " + std::to_string(values->size()) +
+                            " values; the model input has " + std::to_string(channels) + " channels");
+    }
+  }
+  for (float s : p.std) {
+    if (s == 0.0f) throw ConversionError("--std must not contain 0");
+  }
+  return p;
+}
+
+}  // namespace
+
+std::string producer_string() { return std::string("nestrt-convert ") + NESTRT_VERSION; }
+
+ConversionReport convert(const ConvertOptions& options, const ProgressFn& progress) {
+  const NestConfig& nesting = options.nesting;
+  if (nesting.total_bits != 8 || nesting.high_bits < 1 || nesting.high_bits >= nesting.total_bits) {
+    throw ConversionError("nesting " + std::to_string(nesting.total_bits) + ":" + std::to_string(nesting.high_bits) +
+                          " is not supported (8:h with 1 <= h < 8)");
+  }
+  Graph graph = import_onnx_file(options.input_path);
+  normalise(graph);
+  const Shape& input_shape = graph.value(graph.input).shape;
+  const io::Preprocess preprocess = make_preprocess(options, input_shape[1]);
+
+  std::vector<std::string> labels;
+  if (!options.labels_path.empty()) {
+    labels = read_labels(options.labels_path);
+    const int64_t classes = element_count(graph.value(graph.output).shape);
+    if (static_cast<int64_t>(labels.size()) != classes) {
+      throw ConversionError(options.labels_path + ": " + std::to_string(labels.size()) +
+                            " labels, but the model output has " + std::to_string(classes) + " values");
+    }
+  }
+
+  const io::SampleSource samples(options.calibration_path,
+                                 {input_shape[0], input_shape[1], input_shape[2], input_shape[3]}, preprocess);
+  const size_t count = std::min(options.calibration_count == 0 ? samples.size() : options.calibration_count,
+                                samples.size());
+  const std::vector<Range> ranges = calibrate(graph, samples, count, progress);
+  const QuantisedModel model = quantise_graph(graph, ranges, nesting);
+
+  ModelInfo info;
+  info.preprocess = preprocess;
+  info.labels = std::move(labels);
+  info.producer = producer_string();
+  info.source_model = std::filesystem::path(options.input_path).filename().string();
+  info.source_xxh64 = graph.source_xxh64;
+  info.calibration = options.calibration_path;
+  info.calibration_samples = static_cast<uint32_t>(count);
+  const EmittedModel emitted = emit_model(model, info);
+  format::write_model_file(options.output_path, emitted.metadata, emitted.payloads);
+
+  ConversionReport report = make_report(model);
+  report.source_model = options.input_path;
+  report.output_path = options.output_path;
+  report.calibration = samples.description();
+  report.calibration_samples = static_cast<uint32_t>(count);
+  report.file_size = std::filesystem::file_size(options.output_path);
+  return report;
+}
+
+}  // namespace nestrt::converter

@@ -1,0 +1,583 @@
+// ONNX -> float IR. ONNX's own protobuf classes, checker and shape inference do the parsing and
+// validation; this file maps each supported operator to IR nodes and computes shapes itself
+// (cross-checked against ONNX shape inference).
+#include "nestrt/converter/onnx_import.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "nestrt/converter/error.h"
+#include "onnx_attributes.h"
+#include "onnx_constants.h"
+#include "spatial.h"
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace nestrt::converter {
+namespace {
+
+class Importer {
+ public:
+  Importer(onnx::ModelProto model, std::string source) : model_(std::move(model)), source_(std::move(source)) {}
+  Graph run();
+
+ private:
+  using Handler = void (Importer::*)(const onnx::NodeProto&, Node&);
+  static const std::map<std::string, Handler>& handlers();
+
+  void check_and_infer();
+  void read_opset();
+  void collect_initializers();
+  void add_graph_input();
+  void import_node(const onnx::NodeProto& proto, size_t index);
+  void set_graph_output();
+  void cross_check_shapes() const;
+
+  void import_conv(const onnx::NodeProto& proto, Node& node);
+  void import_gemm(const onnx::NodeProto& proto, Node& node);
+  void import_matmul(const onnx::NodeProto& proto, Node& node);
+  void import_add(const onnx::NodeProto& proto, Node& node);
+  void import_relu(const onnx::NodeProto& proto, Node& node);
+  void import_clip(const onnx::NodeProto& proto, Node& node);
+  void import_batch_norm(const onnx::NodeProto& proto, Node& node);
+  void import_max_pool(const onnx::NodeProto& proto, Node& node);
+  void import_average_pool(const onnx::NodeProto& proto, Node& node);
+  void import_global_average_pool(const onnx::NodeProto& proto, Node& node);
+  void import_flatten(const onnx::NodeProto& proto, Node& node);
+  void import_reshape(const onnx::NodeProto& proto, Node& node);
+
+  // Shared by the pools: window attributes -> node.pool, returns the output shape.
+  Shape import_pool_window(const onnx::NodeProto& proto, Node& node, bool average);
+  // Fully connected node from weights [O, I] (row-major) and bias [O].
+  void make_fully_connected(Node& node, int input, std::vector<float> weights, int64_t out, int64_t in,
+                            std::vector<float> bias);
+
+  std::string where(const Node& node) const { return source_ + ": " + node.onnx_op + " node '" + node.name + "'"; }
+  [[noreturn]] void fail(const Node& node, const std::string& message) const {
+    throw ConversionError(where(node) + ": " + message);
+  }
+  bool has_input(const onnx::NodeProto& proto, int i) const {
+    return proto.input_size() > i && !proto.input(i).empty();
+  }
+  bool is_constant(const std::string& name) const { return constants_.count(name) != 0; }
+  // Input i as an activation value index.
+  int activation(const onnx::NodeProto& proto, const Node& node, int i) const;
+  // Input i as a constant.
+  const ConstantTensor& constant(const onnx::NodeProto& proto, const Node& node, int i, const char* role) const;
+  const Shape& shape_of(int value) const { return graph_.values[static_cast<size_t>(value)].shape; }
+  void require_rank(const Node& node, int value, size_t rank) const;
+  int add_value(const std::string& name, Shape shape);
+
+  onnx::ModelProto model_;
+  std::string source_;
+  Graph graph_;
+  std::map<std::string, ConstantTensor> constants_;
+  std::map<std::string, int> values_by_name_;
+  std::set<std::string> used_names_;  // read by some node or a graph output
+  std::map<std::string, Shape> inferred_;  // ONNX shape inference; -1 for unknown dims
+};
+
+const std::map<std::string, Importer::Handler>& Importer::handlers() {
+  static const std::map<std::string, Handler> table = {
+      {"Conv", &Importer::import_conv},
+      {"Gemm", &Importer::import_gemm},
+      {"MatMul", &Importer::import_matmul},
+      {"Add", &Importer::import_add},
+      {"Relu", &Importer::import_relu},
+      {"Clip", &Importer::import_clip},
+      {"BatchNormalization", &Importer::import_batch_norm},
+      {"MaxPool", &Importer::import_max_pool},
+      {"AveragePool", &Importer::import_average_pool},
+      {"GlobalAveragePool", &Importer::import_global_average_pool},
+      {"Flatten", &Importer::import_flatten},
+      {"Reshape", &Importer::import_reshape},
+  };
+  return table;
+}
+
+Shape dims_of(const onnx::TypeProto& type) {
+  Shape shape;
+  for (const auto& dim : type.tensor_type().shape().dim()) shape.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+  return shape;
+}
+
+Graph Importer::run() {
+  check_and_infer();
+  read_opset();
+  collect_initializers();
+  add_graph_input();
+  for (const auto& node : model_.graph().node()) {
+    for (const auto& input : node.input()) used_names_.insert(input);
+  }
+  for (const auto& output : model_.graph().output()) used_names_.insert(output.name());
+  for (int i = 0; i < model_.graph().node_size(); ++i) import_node(model_.graph().node(i), static_cast<size_t>(i));
+  set_graph_output();
+  cross_check_shapes();
+  graph_.source_path = source_;
+  return graph_;
+}
+
+void Importer::check_and_infer() {
+  try {
+    onnx::checker::check_model(model_);
+  } catch (const std::exception& e) {
+    throw ConversionError(source_ + ": the ONNX checker rejects the model: " + e.what());
+  }
+  // Batch 1: a symbolic (or missing) batch dimension of the input becomes 1 before shape inference.
+  std::set<std::string> initializers;
+  for (const auto& init : model_.graph().initializer()) initializers.insert(init.name());
+  for (auto& input : *model_.mutable_graph()->mutable_input()) {
+    if (initializers.count(input.name()) != 0 || !input.type().tensor_type().has_shape()) continue;
+    auto* shape = input.mutable_type()->mutable_tensor_type()->mutable_shape();
+    if (shape->dim_size() > 0 && !shape->dim(0).has_dim_value()) shape->mutable_dim(0)->set_dim_value(1);
+  }
+  try {
+    onnx::shape_inference::InferShapes(model_);
+  } catch (const std::exception& e) {
+    throw ConversionError(source_ + ": ONNX shape inference failed: " + e.what());
+  }
+  for (const auto& info : model_.graph().value_info()) inferred_[info.name()] = dims_of(info.type());
+  for (const auto& info : model_.graph().output()) inferred_[info.name()] = dims_of(info.type());
+}
+
+void Importer::read_opset() {
+  for (const auto& opset : model_.opset_import()) {
+    if (opset.domain().empty() || opset.domain() == "ai.onnx") graph_.opset = opset.version();
+  }
+  if (graph_.opset == 0) throw ConversionError(source_ + ": the model imports no default-domain (ai.onnx) opset");
+}
+
+void Importer::collect_initializers() {
+  for (const auto& init : model_.graph().initializer()) {
+    constants_[init.name()] = constant_from_tensor(init, source_ + ": initializer '" + init.name() + "'");
+  }
+}
+
+void Importer::add_graph_input() {
+  std::vector<const onnx::ValueInfoProto*> inputs;
+  for (const auto& input : model_.graph().input()) {
+    if (!is_constant(input.name())) inputs.push_back(&input);
+  }
+  if (inputs.size() != 1) {
+    std::string names;
+    for (const auto* input : inputs) names += (names.empty() ? "'" : ", '") + input->name() + "'";
+    throw ConversionError(source_ + ": the model has " + std::to_string(inputs.size()) + " inputs" +
+                          (names.empty() ? "" : " (" + names + ")") + "; nestrt-convert supports exactly one");
+  }
+  const onnx::ValueInfoProto& input = *inputs[0];
+  const std::string what = source_ + ": input '" + input.name() + "'";
+  if (!input.type().has_tensor_type() || input.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT) {
+    throw ConversionError(what + " is not a float tensor");
+  }
+  if (!input.type().tensor_type().has_shape()) throw ConversionError(what + " has no declared shape");
+  Shape shape;
+  const auto& dims = input.type().tensor_type().shape().dim();
+  for (int i = 0; i < dims.size(); ++i) {
+    if (!dims[i].has_dim_value()) {
+      throw ConversionError(what + " has a symbolic dimension '" + dims[i].dim_param() + "' at axis " +
+                            std::to_string(i) + "; only the batch dimension may be symbolic");
+    }
+    shape.push_back(dims[i].dim_value());
+  }
+  if (shape.size() != 4 || shape[0] != 1 || shape[1] <= 0 || shape[2] <= 0 || shape[3] <= 0) {
+    throw ConversionError(what + " has shape " + shape_string(shape) +
+                          "; nestrt-convert needs an image input [1,C,H,W] (batch 1)");
+  }
+  graph_.input = add_value(input.name(), shape);
+}
+
+int Importer::add_value(const std::string& name, Shape shape) {
+  const int index = static_cast<int>(graph_.values.size());
+  graph_.values.push_back({name, std::move(shape)});
+  values_by_name_[name] = index;
+  return index;
+}
+
+void Importer::import_node(const onnx::NodeProto& proto, size_t index) {
+  Node node;
+  node.onnx_op = proto.op_type();
+  node.name = proto.name().empty() ? proto.op_type() + "_" + std::to_string(index) : proto.name();
+  if (!proto.domain().empty() && proto.domain() != "ai.onnx") {
+    throw ConversionError(source_ + ": unsupported operator '" + proto.domain() + "::" + proto.op_type() +
+                          "' (node '" + node.name + "', opset " + std::to_string(graph_.opset) + ")");
+  }
+  if (proto.op_type() == "Constant") {
+    constants_[proto.output(0)] = constant_from_node(proto, where(node));
+    return;
+  }
+  const auto handler = handlers().find(proto.op_type());
+  if (handler == handlers().end()) {
+    throw ConversionError(source_ + ": unsupported operator '" + proto.op_type() + "' (node '" + node.name +
+                          "', opset " + std::to_string(graph_.opset) + ")");
+  }
+  if (proto.output_size() < 1 || proto.output(0).empty()) fail(node, "has no output");
+  // Secondary outputs (MaxPool indices, BatchNormalization training statistics) must be unused.
+  for (int i = 1; i < proto.output_size(); ++i) {
+    if (!proto.output(i).empty() && used_names_.count(proto.output(i)) != 0) {
+      fail(node, "output " + std::to_string(i) + " ('" + proto.output(i) + "') is used, which is not supported");
+    }
+  }
+  (this->*handler->second)(proto, node);
+  if (node.output < 0) fail(node, "internal error: no output shape");
+  graph_.nodes.push_back(std::move(node));
+}
+
+void Importer::set_graph_output() {
+  const auto& outputs = model_.graph().output();
+  if (outputs.size() != 1) {
+    throw ConversionError(source_ + ": the model has " + std::to_string(outputs.size()) +
+                          " outputs; nestrt-convert supports exactly one");
+  }
+  const auto it = values_by_name_.find(outputs[0].name());
+  if (it == values_by_name_.end() || it->second == graph_.input) {
+    throw ConversionError(source_ + ": output '" + outputs[0].name() + "' is not computed by any supported operator");
+  }
+  graph_.output = it->second;
+}
+
+void Importer::cross_check_shapes() const {
+  for (const Node& node : graph_.nodes) {
+    const Value& value = graph_.value(node.output);
+    const auto it = inferred_.find(value.name);
+    if (it == inferred_.end() || it->second.empty()) continue;
+    bool same = it->second.size() == value.shape.size();
+    for (size_t i = 0; same && i < value.shape.size(); ++i) same = it->second[i] < 0 || it->second[i] == value.shape[i];
+    if (!same) {
+      throw ConversionError(where(node) + ": output '" + value.name + "' has shape " + shape_string(value.shape) +
+                            " here but ONNX shape inference says " + shape_string(it->second));
+    }
+  }
+}
+
+int Importer::activation(const onnx::NodeProto& proto, const Node& node, int i) const {
+  if (!has_input(proto, i)) fail(node, "input " + std::to_string(i) + " is missing");
+  const std::string& name = proto.input(i);
+  if (is_constant(name)) {
+    fail(node, "input " + std::to_string(i) + " ('" + name +
+                   "') is a constant; only activations are supported there (constant folding is not)");
+  }
+  const auto it = values_by_name_.find(name);
+  if (it == values_by_name_.end()) {
+    fail(node, "input '" + name + "' is not produced by a supported operator");
+  }
+  return it->second;
+}
+
+const ConstantTensor& Importer::constant(const onnx::NodeProto& proto, const Node& node, int i,
+                                         const char* role) const {
+  if (!has_input(proto, i)) fail(node, std::string("the ") + role + " input is missing");
+  const auto it = constants_.find(proto.input(i));
+  if (it == constants_.end()) {
+    fail(node, std::string("the ") + role + " ('" + proto.input(i) +
+                   "') must be a constant (initializer or Constant node), not computed at run time");
+  }
+  return it->second;
+}
+
+void Importer::require_rank(const Node& node, int value, size_t rank) const {
+  if (shape_of(value).size() != rank) {
+    fail(node, "input '" + graph_.value(value).name + "' has shape " + shape_string(shape_of(value)) + "; expected " +
+                   std::to_string(rank) + "-D" + (rank == 4 ? " [N,C,H,W]" : " [N,C]"));
+  }
+}
+
+void Importer::import_conv(const onnx::NodeProto& proto, Node& node) {
+  node.op = OpKind::kConv;
+  const int x = activation(proto, node, 0);
+  require_rank(node, x, 4);
+  const ConstantTensor& w = constant(proto, node, 1, "weight");
+  if (w.dims.size() != 4) fail(node, "weight has shape " + shape_string(w.dims) + "; only 2-D convolution is supported");
+  const Shape& in = shape_of(x);
+  const int64_t out_channels = w.dims[0];
+  const NodeAttributes attrs(proto, where(node));
+  const int64_t groups = attrs.get_int("group", 1);
+  if (groups <= 0 || in[1] % groups != 0 || out_channels % groups != 0 || w.dims[1] * groups != in[1]) {
+    fail(node, "weight " + shape_string(w.dims) + " with group=" + std::to_string(groups) +
+                   " does not fit an input with " + std::to_string(in[1]) + " channels");
+  }
+  const std::vector<int64_t> kernel = attrs.get_ints("kernel_shape", {w.dims[2], w.dims[3]}, 2);
+  if (kernel[0] != w.dims[2] || kernel[1] != w.dims[3]) fail(node, "kernel_shape does not match the weight shape");
+  const std::vector<int64_t> strides = attrs.get_ints("strides", {1, 1}, 2);
+  const std::vector<int64_t> dilations = attrs.get_ints("dilations", {1, 1}, 2);
+  const std::vector<int64_t> pads = attrs.get_ints("pads", {0, 0, 0, 0}, 4);
+  const std::string auto_pad = attrs.get_string("auto_pad", "NOTSET");
+  const AxisResult h = resolve_axis({in[2], kernel[0], strides[0], dilations[0], pads[0], pads[2]}, auto_pad, false,
+                                    where(node));
+  const AxisResult wd = resolve_axis({in[3], kernel[1], strides[1], dilations[1], pads[1], pads[3]}, auto_pad, false,
+                                     where(node));
+  node.conv = {strides[0], strides[1], dilations[0], dilations[1], h.pad_begin, wd.pad_begin, h.pad_end, wd.pad_end,
+               groups};
+  node.inputs = {x};
+  node.weight_shape = w.dims;
+  node.weights = w.floats;
+  node.bias.assign(static_cast<size_t>(out_channels), 0.0f);
+  if (has_input(proto, 2)) {
+    const ConstantTensor& b = constant(proto, node, 2, "bias");
+    if (static_cast<int64_t>(b.floats.size()) != out_channels) {
+      fail(node, "bias has " + std::to_string(b.floats.size()) + " values for " + std::to_string(out_channels) +
+                     " output channels");
+    }
+    node.bias = b.floats;
+  }
+  node.output = add_value(proto.output(0), {1, out_channels, h.output, wd.output});
+}
+
+void Importer::make_fully_connected(Node& node, int input, std::vector<float> weights, int64_t out, int64_t in,
+                                    std::vector<float> bias) {
+  node.op = OpKind::kFullyConnected;
+  node.inputs = {input};
+  node.weight_shape = {out, in};
+  node.weights = std::move(weights);
+  node.bias = std::move(bias);
+}
+
+void Importer::import_gemm(const onnx::NodeProto& proto, Node& node) {
+  const NodeAttributes attrs(proto, where(node));
+  if (attrs.get_int("transA", 0) != 0) fail(node, "transA=1 is not supported (the activation must be A, [1,K])");
+  const int a = activation(proto, node, 0);
+  require_rank(node, a, 2);
+  const ConstantTensor& b = constant(proto, node, 1, "weight (B)");
+  if (b.dims.size() != 2) fail(node, "B has shape " + shape_string(b.dims) + "; expected 2-D");
+  const bool trans_b = attrs.get_int("transB", 0) != 0;
+  const int64_t k = trans_b ? b.dims[1] : b.dims[0];
+  const int64_t n = trans_b ? b.dims[0] : b.dims[1];
+  if (shape_of(a)[1] != k) {
+    fail(node, "A " + shape_string(shape_of(a)) + " and B " + shape_string(b.dims) +
+                   (trans_b ? " (transposed)" : "") + " do not multiply");
+  }
+  const float alpha = attrs.get_float("alpha", 1.0f), beta = attrs.get_float("beta", 1.0f);
+  std::vector<float> weights(static_cast<size_t>(n * k));
+  for (int64_t o = 0; o < n; ++o) {
+    for (int64_t i = 0; i < k; ++i) {
+      weights[o * k + i] = alpha * b.floats[trans_b ? o * k + i : i * n + o];
+    }
+  }
+  std::vector<float> bias(static_cast<size_t>(n), 0.0f);
+  if (has_input(proto, 2)) {
+    const ConstantTensor& c = constant(proto, node, 2, "bias (C)");
+    const bool per_output = static_cast<int64_t>(c.floats.size()) == n && (c.dims.size() == 1 || c.dims[0] == 1);
+    if (c.floats.size() != 1 && !per_output) {
+      fail(node, "C of shape " + shape_string(c.dims) + " does not broadcast to [1," + std::to_string(n) + "]");
+    }
+    for (int64_t o = 0; o < n; ++o) bias[o] = beta * c.floats[c.floats.size() == 1 ? 0 : o];
+  }
+  make_fully_connected(node, a, std::move(weights), n, k, std::move(bias));
+  node.output = add_value(proto.output(0), {1, n});
+}
+
+void Importer::import_matmul(const onnx::NodeProto& proto, Node& node) {
+  const int a = activation(proto, node, 0);
+  require_rank(node, a, 2);
+  const ConstantTensor& b = constant(proto, node, 1, "weight (B)");
+  if (b.dims.size() != 2 || b.dims[0] != shape_of(a)[1]) {
+    fail(node, "A " + shape_string(shape_of(a)) + " and B " + shape_string(b.dims) + " do not multiply as [1,K] x [K,N]");
+  }
+  const int64_t k = b.dims[0], n = b.dims[1];
+  std::vector<float> weights(static_cast<size_t>(n * k));
+  for (int64_t o = 0; o < n; ++o) {
+    for (int64_t i = 0; i < k; ++i) weights[o * k + i] = b.floats[i * n + o];
+  }
+  make_fully_connected(node, a, std::move(weights), n, k, std::vector<float>(static_cast<size_t>(n), 0.0f));
+  node.output = add_value(proto.output(0), {1, n});
+}
+
+void Importer::import_add(const onnx::NodeProto& proto, Node& node) {
+  if (proto.input_size() != 2) fail(node, "expected two inputs");
+  const bool const0 = is_constant(proto.input(0)), const1 = is_constant(proto.input(1));
+  if (const0 && const1) fail(node, "both inputs are constants (constant folding is not supported)");
+  if (!const0 && !const1) {
+    node.op = OpKind::kAdd;
+    const int a = activation(proto, node, 0), b = activation(proto, node, 1);
+    if (shape_of(a) != shape_of(b)) {
+      fail(node, "inputs of shapes " + shape_string(shape_of(a)) + " and " + shape_string(shape_of(b)) +
+                     " need broadcasting, which is not supported");
+    }
+    node.inputs = {a, b};
+    node.output = add_value(proto.output(0), shape_of(a));
+    return;
+  }
+  node.op = OpKind::kAddConstant;
+  const int x = activation(proto, node, const0 ? 1 : 0);
+  const ConstantTensor& c = constant(proto, node, const0 ? 0 : 1, "constant");
+  const Shape& shape = shape_of(x);
+  const bool bias_like = shape.size() == 2 && static_cast<int64_t>(c.floats.size()) == shape[1] &&
+                         (c.dims.size() == 1 || (c.dims.size() == 2 && c.dims[0] == 1));
+  if (!bias_like) {
+    fail(node, "adding a constant of shape " + shape_string(c.dims) + " to " + shape_string(shape) +
+                   " is only supported as a per-channel bias of a MatMul output [1,N]");
+  }
+  node.inputs = {x};
+  node.bias = c.floats;
+  node.output = add_value(proto.output(0), shape);
+}
+
+void Importer::import_relu(const onnx::NodeProto& proto, Node& node) {
+  node.op = OpKind::kRelu;
+  node.inputs = {activation(proto, node, 0)};
+  node.activation = {0.0f, std::numeric_limits<float>::infinity()};
+  node.output = add_value(proto.output(0), shape_of(node.inputs[0]));
+}
+
+void Importer::import_clip(const onnx::NodeProto& proto, Node& node) {
+  node.op = OpKind::kClip;
+  node.inputs = {activation(proto, node, 0)};
+  float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+  if (graph_.opset < 11) {
+    const NodeAttributes attrs(proto, where(node));
+    lo = attrs.get_float("min", lo);
+    hi = attrs.get_float("max", hi);
+  } else {
+    const auto bound = [&](int i, const char* role, float fallback) {
+      if (!has_input(proto, i)) return fallback;
+      const ConstantTensor& c = constant(proto, node, i, role);
+      if (c.floats.size() != 1) fail(node, std::string("the ") + role + " must be a scalar");
+      return c.floats[0];
+    };
+    lo = bound(1, "min", lo);
+    hi = bound(2, "max", hi);
+  }
+  if (!(lo <= hi)) fail(node, "min " + std::to_string(lo) + " is above max " + std::to_string(hi));
+  node.activation = {lo, hi};
+  node.output = add_value(proto.output(0), shape_of(node.inputs[0]));
+}
+
+void Importer::import_batch_norm(const onnx::NodeProto& proto, Node& node) {
+  node.op = OpKind::kBatchNorm;
+  const NodeAttributes attrs(proto, where(node));
+  if (attrs.get_int("training_mode", 0) != 0) fail(node, "training_mode=1 is not supported");
+  const int x = activation(proto, node, 0);
+  if (shape_of(x).size() < 2) fail(node, "input must have a channel dimension");
+  const size_t channels = static_cast<size_t>(shape_of(x)[1]);
+  const char* roles[] = {"scale", "bias", "mean", "variance"};
+  std::vector<float>* params[] = {&node.batch_norm.scale, &node.batch_norm.bias, &node.batch_norm.mean,
+                                  &node.batch_norm.variance};
+  for (int i = 0; i < 4; ++i) {
+    const ConstantTensor& c = constant(proto, node, i + 1, roles[i]);
+    if (c.floats.size() != channels) {
+      fail(node, std::string(roles[i]) + " has " + std::to_string(c.floats.size()) + " values for " +
+                     std::to_string(channels) + " channels");
+    }
+    *params[i] = c.floats;
+  }
+  node.batch_norm.epsilon = attrs.get_float("epsilon", 1e-5f);
+  node.inputs = {x};
+  node.output = add_value(proto.output(0), shape_of(x));
+}
+
+Shape Importer::import_pool_window(const onnx::NodeProto& proto, Node& node, bool average) {
+  const int x = activation(proto, node, 0);
+  require_rank(node, x, 4);
+  const Shape& in = shape_of(x);
+  const NodeAttributes attrs(proto, where(node));
+  if (!attrs.has("kernel_shape")) fail(node, "kernel_shape is missing");
+  const std::vector<int64_t> kernel = attrs.get_ints("kernel_shape", {}, 2);
+  const std::vector<int64_t> strides = attrs.get_ints("strides", {1, 1}, 2);
+  const std::vector<int64_t> pads = attrs.get_ints("pads", {0, 0, 0, 0}, 4);
+  const std::vector<int64_t> dilations = attrs.get_ints("dilations", {1, 1}, 2);
+  if (dilations[0] != 1 || dilations[1] != 1) fail(node, "dilated pooling is not supported");
+  const std::string auto_pad = attrs.get_string("auto_pad", "NOTSET");
+  const bool ceil_mode = attrs.get_int("ceil_mode", 0) != 0;
+  const AxisResult h = resolve_axis({in[2], kernel[0], strides[0], 1, pads[0], pads[2]}, auto_pad, ceil_mode, where(node));
+  const AxisResult w = resolve_axis({in[3], kernel[1], strides[1], 1, pads[1], pads[3]}, auto_pad, ceil_mode, where(node));
+  if (h.pad_begin >= kernel[0] || h.pad_end >= kernel[0] || w.pad_begin >= kernel[1] || w.pad_end >= kernel[1]) {
+    fail(node, "padding as large as the kernel is not supported (windows of padding only)");
+  }
+  node.pool = {kernel[0], kernel[1], strides[0], strides[1], h.pad_begin, w.pad_begin, h.pad_end, w.pad_end,
+               average && attrs.get_int("count_include_pad", 0) != 0};
+  node.inputs = {x};
+  return {1, in[1], h.output, w.output};
+}
+
+void Importer::import_max_pool(const onnx::NodeProto& proto, Node& node) {
+  node.op = OpKind::kMaxPool;
+  node.output = add_value(proto.output(0), import_pool_window(proto, node, false));
+}
+
+void Importer::import_average_pool(const onnx::NodeProto& proto, Node& node) {
+  node.op = OpKind::kAveragePool;
+  node.output = add_value(proto.output(0), import_pool_window(proto, node, true));
+}
+
+void Importer::import_global_average_pool(const onnx::NodeProto& proto, Node& node) {
+  node.op = OpKind::kGlobalAveragePool;
+  const int x = activation(proto, node, 0);
+  require_rank(node, x, 4);
+  node.inputs = {x};
+  node.output = add_value(proto.output(0), {1, shape_of(x)[1], 1, 1});
+}
+
+void Importer::import_flatten(const onnx::NodeProto& proto, Node& node) {
+  node.op = OpKind::kReshape;
+  const int x = activation(proto, node, 0);
+  const Shape& in = shape_of(x);
+  int64_t axis = NodeAttributes(proto, where(node)).get_int("axis", 1);
+  if (axis < 0) axis += static_cast<int64_t>(in.size());
+  if (axis < 0 || axis > static_cast<int64_t>(in.size())) fail(node, "axis out of range");
+  int64_t outer = 1, inner = 1;
+  for (size_t i = 0; i < in.size(); ++i) (static_cast<int64_t>(i) < axis ? outer : inner) *= in[i];
+  node.inputs = {x};
+  node.output = add_value(proto.output(0), {outer, inner});
+}
+
+void Importer::import_reshape(const onnx::NodeProto& proto, Node& node) {
+  node.op = OpKind::kReshape;
+  const int x = activation(proto, node, 0);
+  const ConstantTensor& target = constant(proto, node, 1, "shape");
+  if (!target.integral || target.dims.size() != 1) fail(node, "the shape must be a 1-D integer constant");
+  const Shape& in = shape_of(x);
+  const bool allow_zero = NodeAttributes(proto, where(node)).get_int("allowzero", 0) != 0;
+  Shape out;
+  int infer_axis = -1;
+  for (size_t i = 0; i < target.ints.size(); ++i) {
+    int64_t d = target.ints[i];
+    if (d == 0 && !allow_zero) {
+      if (i >= in.size()) fail(node, "shape entry 0 at axis " + std::to_string(i) + " has no input dimension to copy");
+      d = in[i];
+    }
+    if (d == -1) {
+      if (infer_axis >= 0) fail(node, "more than one -1 in the shape");
+      infer_axis = static_cast<int>(i);
+      d = 1;
+    } else if (d <= 0) {
+      fail(node, "shape " + shape_string(target.ints) + " is not supported");
+    }
+    out.push_back(d);
+  }
+  const int64_t known = element_count(out), total = element_count(in);
+  if (infer_axis >= 0) {
+    if (known == 0 || total % known != 0) fail(node, "cannot reshape " + shape_string(in) + " to " + shape_string(target.ints));
+    out[static_cast<size_t>(infer_axis)] = total / known;
+  }
+  if (element_count(out) != total) fail(node, "cannot reshape " + shape_string(in) + " to " + shape_string(target.ints));
+  node.inputs = {x};
+  node.output = add_value(proto.output(0), out);
+}
+
+}  // namespace
+
+Graph import_onnx_model(onnx::ModelProto model, const std::string& source_name) {
+  return Importer(std::move(model), source_name).run();
+}
+
+Graph import_onnx_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConversionError(path + ": cannot open the ONNX model");
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw ConversionError(path + ": read error");
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes)) throw ConversionError(path + ": not an ONNX model (protobuf parse failed)");
+  Graph graph = import_onnx_model(std::move(model), path);
+  graph.source_xxh64 = XXH64(bytes.data(), bytes.size(), 0);
+  return graph;
+}
+
+}  // namespace nestrt::converter

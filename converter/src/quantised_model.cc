@@ -1,0 +1,170 @@
+#include "nestrt/converter/quantised_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "nestrt/converter/error.h"
+
+namespace nestrt::converter {
+namespace {
+
+// Runtime tensor shape: NHWC for 4-D, [N, C] for 2-D.
+std::vector<int32_t> runtime_shape(const Graph& graph, int v) {
+  const Shape& s = graph.value(v).shape;
+  if (s.size() == 4) return {static_cast<int32_t>(s[0]), static_cast<int32_t>(s[2]), static_cast<int32_t>(s[3]),
+                             static_cast<int32_t>(s[1])};
+  if (s.size() == 2) return {static_cast<int32_t>(s[0]), static_cast<int32_t>(s[1])};
+  throw ConversionError(graph.source_path + ": tensor '" + graph.value(v).name + "' has shape " + shape_string(s) +
+                        "; the runtime supports 4-D and 2-D tensors");
+}
+
+// Conv weights [O, I, KH, KW] -> [O, KH, KW, I]; FullyConnected [O, I] is already [O, 1, 1, I].
+std::vector<float> to_ohwi(const Node& node, std::vector<int32_t>& shape) {
+  const Shape& s = node.weight_shape;
+  if (node.op == OpKind::kFullyConnected) {
+    shape = {static_cast<int32_t>(s[0]), 1, 1, static_cast<int32_t>(s[1])};
+    return node.weights;
+  }
+  const int64_t out = s[0], in = s[1], kh = s[2], kw = s[3];
+  shape = {static_cast<int32_t>(out), static_cast<int32_t>(kh), static_cast<int32_t>(kw), static_cast<int32_t>(in)};
+  std::vector<float> ohwi(node.weights.size());
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < in; ++i)
+      for (int64_t y = 0; y < kh; ++y)
+        for (int64_t x = 0; x < kw; ++x) ohwi[((o * kh + y) * kw + x) * in + i] = node.weights[((o * in + i) * kh + y) * kw + x];
+  return ohwi;
+}
+
+ModeParamsData mode_params(const std::vector<float>& scales, const std::vector<float>& bias, float input_scale,
+                           float output_scale) {
+  ModeParamsData p;
+  p.weight_scale = scales;
+  p.weight_zero_point.assign(scales.size(), 0);
+  for (size_t c = 0; c < scales.size(); ++c) {
+    p.bias.push_back(quantise_bias(bias[c], input_scale, scales[c]));
+    p.multiplier.push_back(requant_multiplier(input_scale, scales[c], output_scale));
+  }
+  return p;
+}
+
+NestedLayerWeights nest_layer(const Node& node, float input_scale, float output_scale, const NestConfig& nesting) {
+  NestedLayerWeights layer;
+  const std::vector<float> weights = to_ohwi(node, layer.shape);
+  const int64_t channels = layer.shape[0];
+  ChannelQuant quant = quantise_weights(weights, channels);
+  const size_t per_channel = weights.size() / static_cast<size_t>(channels);
+  for (size_t c = 0; c < static_cast<size_t>(channels); ++c) {
+    // An all-zero channel's scale is free: pick it so the bias (its whole output) fits int32 with
+    // room to spare instead of saturating.
+    const bool all_zero = std::all_of(quant.q.begin() + c * per_channel, quant.q.begin() + (c + 1) * per_channel,
+                                      [](int8_t q) { return q == 0; });
+    if (all_zero) {
+      quant.scales[c] = std::max(quant.scales[c], static_cast<float>(std::fabs(node.bias[c]) /
+                                                                     (static_cast<double>(input_scale) * (1 << 24))));
+    }
+  }
+  NestedPlanes planes = nest_weights(quant.q, nesting);
+  std::vector<float> part_scales(static_cast<size_t>(channels));
+  std::vector<float> full_weights(weights.size()), part_weights(weights.size());
+  for (size_t c = 0; c < part_scales.size(); ++c) {
+    const size_t begin = c * per_channel;
+    part_scales[c] = refit_part_scale(std::span(quant.q).subspan(begin, per_channel),
+                                      std::span(planes.high).subspan(begin, per_channel), quant.scales[c], nesting);
+    for (size_t k = begin; k < begin + per_channel; ++k) {
+      full_weights[k] = quant.scales[c] * quant.q[k];
+      part_weights[k] = part_scales[c] * planes.high[k];
+    }
+  }
+  layer.sqnr_full_db = sqnr_db(weights, full_weights);
+  layer.sqnr_part_db = sqnr_db(weights, part_weights);
+  layer.full = mode_params(quant.scales, node.bias, input_scale, output_scale);
+  layer.part = mode_params(part_scales, node.bias, input_scale, output_scale);
+  layer.high = std::move(planes.high);
+  layer.low = std::move(planes.low);
+  return layer;
+}
+
+float ratio(float numerator, float denominator) {
+  return static_cast<float>(static_cast<double>(numerator) / static_cast<double>(denominator));
+}
+
+}  // namespace
+
+QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& ranges, const NestConfig& nesting) {
+  QuantisedModel model;
+  model.nesting = nesting;
+  model.input_shape_nchw = graph.value(graph.input).shape;
+  std::map<int, int32_t> tensor_of;  // graph value -> model tensor
+  const auto add_tensor = [&](int v, const ActivationQuant& quant) {
+    tensor_of[v] = static_cast<int32_t>(model.tensors.size());
+    model.tensors.push_back({graph.value(v).name, runtime_shape(graph, v), quant});
+  };
+  const auto quant_of = [&](int v) -> const ActivationQuant& { return model.tensors[static_cast<size_t>(tensor_of.at(v))].quant; };
+  const Range& input_range = ranges.at(static_cast<size_t>(graph.input));
+  add_tensor(graph.input, quantise_activation(input_range.min, input_range.max));
+
+  for (const Node& node : graph.nodes) {
+    const ActivationQuant in_quant = quant_of(node.inputs[0]);
+    const Range& range = ranges.at(static_cast<size_t>(node.output));
+    // MaxPool and Reshape move values without changing them: same quantisation, no requantisation.
+    const bool reuse = node.op == OpKind::kMaxPool || node.op == OpKind::kReshape;
+    add_tensor(node.output, reuse ? in_quant : quantise_activation(range.min, range.max));
+    const ActivationQuant& out_quant = quant_of(node.output);
+
+    QuantOperator op;
+    op.name = node.name;
+    op.source_op = node.onnx_op;
+    for (int v : node.inputs) op.inputs.push_back(tensor_of.at(v));
+    op.outputs = {tensor_of.at(node.output)};
+    if (!node.activation.is_identity()) {
+      op.output_min = quantise_bound(node.activation.min, out_quant);
+      op.output_max = quantise_bound(node.activation.max, out_quant);
+    }
+    const Shape& in_shape = graph.value(node.inputs[0]).shape;
+    switch (node.op) {
+      case OpKind::kConv: {
+        const int64_t in_channels = in_shape[1], out_channels = node.weight_shape[0];
+        const bool depthwise = node.conv.groups > 1 && node.conv.groups == in_channels && out_channels == in_channels;
+        op.code = depthwise ? fb::OpCode::DepthwiseConv2D : fb::OpCode::Conv2D;
+        op.conv = node.conv;
+        op.weights = nest_layer(node, in_quant.scale, out_quant.scale, nesting);
+        break;
+      }
+      case OpKind::kFullyConnected:
+        op.code = fb::OpCode::FullyConnected;
+        op.weights = nest_layer(node, in_quant.scale, out_quant.scale, nesting);
+        break;
+      case OpKind::kAdd:
+        op.code = fb::OpCode::Add;
+        op.add_multipliers[0] = ratio(in_quant.scale, out_quant.scale);
+        op.add_multipliers[1] = ratio(quant_of(node.inputs[1]).scale, out_quant.scale);
+        break;
+      case OpKind::kMaxPool:
+        op.code = fb::OpCode::MaxPool2D;
+        op.pool = node.pool;
+        break;
+      case OpKind::kAveragePool:
+        op.code = fb::OpCode::AveragePool2D;
+        op.pool = node.pool;
+        op.pool_multiplier = ratio(in_quant.scale, out_quant.scale);
+        break;
+      case OpKind::kGlobalAveragePool:
+        op.code = fb::OpCode::GlobalAveragePool;
+        op.pool.kernel_h = in_shape[2];
+        op.pool.kernel_w = in_shape[3];
+        op.pool_multiplier = ratio(in_quant.scale, out_quant.scale);
+        break;
+      case OpKind::kReshape: op.code = fb::OpCode::Reshape; break;
+      default:
+        throw ConversionError(graph.source_path + ": " + graph.describe(node) +
+                              ": internal error: not a runtime operator after normalisation");
+    }
+    model.operators.push_back(std::move(op));
+  }
+  model.input = tensor_of.at(graph.input);
+  model.output = tensor_of.at(graph.output);
+  return model;
+}
+
+}  // namespace nestrt::converter

@@ -1,0 +1,95 @@
+// nestrt-convert: ONNX float model -> nested int8 .nest model. Exit codes: 0 success,
+// 1 conversion error, 2 bad usage.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <fstream>
+
+#include "nestrt/converter/convert.h"
+#include "progress_bar.h"
+
+namespace {
+
+using nestrt::converter::ConvertOptions;
+using nestrt::io::Preprocess;
+
+// Parses "N:H" into the options; returns an error message or "".
+std::string parse_nesting(const std::string& text, nestrt::converter::NestConfig& nesting) {
+  int total = 0, high = 0;
+  char extra = 0;
+  if (std::sscanf(text.c_str(), "%d:%d%c", &total, &high, &extra) != 2) return "expected N:H, e.g. 8:6";
+  if (total != 8) return "total bits must be 8 (got " + std::to_string(total) + ")";
+  if (high < 1 || high >= total) return "high bits must be between 1 and " + std::to_string(total - 1);
+  nesting = {total, high};
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Converts an ONNX float model into a nested int8 .nest model: every weight is split into a high part "
+               "(served alone in part mode) and a low part (added in full mode, exact int8).",
+               "nestrt-convert"};
+  ConvertOptions options;
+  std::string nest_text = "8:6", color, report_path;
+  bool quiet = false;
+  app.add_option("model", options.input_path, "ONNX float model (.onnx)")->required()->check(CLI::ExistingFile);
+  app.add_option("-o,--output", options.output_path, "output .nest file (written atomically)")->required();
+  app.add_option("--nest", nest_text, "nesting TOTAL:HIGH bits: 8:6, 8:5, 8:4 ...")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            nestrt::converter::NestConfig unused;
+            return parse_nesting(text, unused);
+          },
+          "N:H"));
+  app.add_option("--calib", options.calibration_path,
+                 "calibration data: a directory of images, an image, an .npy array ([N,C,H,W] float, or uint8 pixels) "
+                 "or an IDX images file (.gz or raw)")
+      ->required();
+  app.add_option("--calib-count", options.calibration_count, "use at most this many calibration samples")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--scale", options.scale, "pixel scale: x = (pixel * scale - mean[c]) / std[c]")
+      ->capture_default_str();
+  app.add_option("--mean", options.mean, "mean, one value or one per channel");
+  app.add_option("--std", options.std, "standard deviation, one value or one per channel");
+  app.add_option("--color", color, "channel order of the model input (default: gray for 1 channel, rgb for 3)")
+      ->check(CLI::IsMember({"gray", "rgb", "bgr"}));
+  app.add_option("--labels", options.labels_path, "class labels, one per line, stored in the model")
+      ->check(CLI::ExistingFile);
+  app.add_option("--report", report_path, "also write the per-layer report as JSON");
+  app.add_flag("-q,--quiet", quiet, "print errors only");
+  app.set_version_flag("--version", nestrt::converter::producer_string());
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  parse_nesting(nest_text, options.nesting);
+  if (color == "gray") options.color = Preprocess::Color::Gray;
+  if (color == "rgb") options.color = Preprocess::Color::RGB;
+  if (color == "bgr") options.color = Preprocess::Color::BGR;
+
+  try {
+    nestrt::converter::ProgressBar bar(stderr, "calibrating");
+    nestrt::converter::ProgressFn progress;
+    if (!quiet) progress = [&bar](size_t done, size_t total) { bar.update(done, total); };
+    const nestrt::converter::ConversionReport report = nestrt::converter::convert(options, progress);
+    if (!quiet) std::fputs(nestrt::converter::format_table(report).c_str(), stdout);
+    if (!report_path.empty()) {
+      std::ofstream out(report_path);
+      out << nestrt::converter::to_json(report);
+      out.close();
+      if (!out) throw std::runtime_error(report_path + ": cannot write the report");
+    }
+    if (!quiet) std::printf("wrote %s\n", options.output_path.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "nestrt-convert: error: %s\n", e.what());
+    return 1;
+  }
+}

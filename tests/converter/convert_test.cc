@@ -1,0 +1,184 @@
+#include "nestrt/converter/convert.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "int8_reference.h"
+#include "nestrt/converter/float_executor.h"
+#include "nestrt/converter/normalise.h"
+#include "nestrt/converter/onnx_import.h"
+#include "nestrt/format/model_file.h"
+#include "test_util.h"
+
+namespace nestrt::converter {
+namespace {
+
+using testing::error_of;
+using testing::random_floats;
+using testing::TempDir;
+
+ConvertOptions tiny_options(const TempDir& dir) {
+  testing::tiny_cnn().save(dir.file("tiny.onnx"));
+  testing::write_npy(dir.file("calib.npy"), {16, 1, 8, 8}, random_floats(16 * 64, 42, 0.0f, 1.0f));
+  std::ofstream(dir.file("labels.txt")) << "cat\ndog\r\nbird\n";
+  ConvertOptions o;
+  o.input_path = dir.file("tiny.onnx");
+  o.output_path = dir.file("tiny.nest");
+  o.calibration_path = dir.file("calib.npy");
+  o.labels_path = dir.file("labels.txt");
+  return o;
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(Convert, TinyModelFollowsTheFileContract) {
+  TempDir dir;
+  const ConvertOptions options = tiny_options(dir);
+  const ConversionReport report = convert(options);
+  const auto file = format::ModelFile::open(options.output_path);
+  const fb::Model& m = file->model();
+  EXPECT_EQ(report.file_size, file->file_size());
+  EXPECT_EQ(m.nesting()->total_bits(), 8);
+  EXPECT_EQ(m.nesting()->high_bits(), 6);
+  EXPECT_EQ(std::vector<int32_t>(m.input_shape_nchw()->begin(), m.input_shape_nchw()->end()),
+            (std::vector<int32_t>{1, 1, 8, 8}));
+  ASSERT_EQ(m.labels()->size(), 3u);
+  EXPECT_EQ(m.labels()->Get(1)->str(), "dog");
+  EXPECT_EQ(m.preprocess()->color(), fb::ColorOrder::Gray);
+  EXPECT_EQ(m.provenance()->producer()->str().rfind("nestrt-convert ", 0), 0u);
+  EXPECT_EQ(m.provenance()->source_model()->str(), "tiny.onnx");
+  EXPECT_NE(m.provenance()->source_xxh64(), 0u);
+  EXPECT_EQ(m.provenance()->calibration_samples(), 16u);
+
+  const fb::Graph& g = *m.graph();
+  const auto tensor = [&](int32_t i) { return g.tensors()->Get(static_cast<uint32_t>(i)); };
+  const auto shape = [](const fb::Tensor* t) { return std::vector<int32_t>(t->shape()->begin(), t->shape()->end()); };
+  EXPECT_EQ(shape(tensor(g.inputs()->Get(0))), (std::vector<int32_t>{1, 8, 8, 1}));  // NHWC
+  EXPECT_EQ(tensor(g.outputs()->Get(0))->name()->str(), "logits");
+  EXPECT_EQ(shape(tensor(g.outputs()->Get(0))), (std::vector<int32_t>{1, 3}));
+
+  const std::vector<fb::OpCode> expected = {fb::OpCode::Conv2D,       fb::OpCode::MaxPool2D, fb::OpCode::DepthwiseConv2D,
+                                            fb::OpCode::Add,          fb::OpCode::Conv2D,    fb::OpCode::AveragePool2D,
+                                            fb::OpCode::Reshape,      fb::OpCode::FullyConnected};
+  ASSERT_EQ(g.operators()->size(), expected.size());
+  const std::vector<std::vector<int32_t>> weight_shapes = {{4, 3, 3, 1}, {4, 3, 3, 1}, {8, 1, 1, 4}, {3, 1, 1, 32}};
+  size_t weighted = 0;
+  uint64_t high_bytes = 0;
+  for (uint32_t i = 0; i < expected.size(); ++i) {
+    const fb::Operator* op = g.operators()->Get(i);
+    SCOPED_TRACE(op->name()->str());
+    EXPECT_EQ(op->code(), expected[i]);
+    if (op->weights() == nullptr) continue;
+    const fb::NestedWeights& w = *op->weights();
+    EXPECT_EQ(std::vector<int32_t>(w.shape()->begin(), w.shape()->end()), weight_shapes[weighted++]);
+    EXPECT_EQ(w.high()->section(), 1u);
+    EXPECT_EQ(w.low()->section(), 2u);
+    EXPECT_EQ(w.high()->offset() % 64, 0u);
+    EXPECT_EQ(w.low()->offset() % 64, 0u);
+    high_bytes += w.high()->size();
+    const auto high = file->resolve(*w.high());
+    const auto low = file->resolve(*w.low());
+    const size_t per_channel = high.size() / static_cast<size_t>(w.shape()->Get(0));
+    for (size_t c = 0; c < static_cast<size_t>(w.shape()->Get(0)); ++c) {
+      int max_abs = 0;
+      for (size_t k = c * per_channel; k < (c + 1) * per_channel; ++k) {
+        const int q = static_cast<int8_t>(high[k]) * 4 + static_cast<int8_t>(low[k]);
+        ASSERT_LE(std::abs(q), 127);
+        max_abs = std::max(max_abs, std::abs(q));
+      }
+      EXPECT_EQ(max_abs, 127);  // symmetric per channel: the largest weight maps to 127
+      EXPECT_GT(w.part()->weight_scale()->Get(static_cast<uint32_t>(c)), 0.0f);
+      EXPECT_EQ(w.full()->weight_zero_point()->Get(static_cast<uint32_t>(c)), 0);
+    }
+  }
+  EXPECT_EQ(high_bytes, report.high_bytes);
+
+  // Fused Relu: the clamp starts at the output zero point. MaxPool keeps its input's quantisation.
+  const fb::Operator* stem = g.operators()->Get(0);
+  EXPECT_EQ(stem->output_min(), tensor(stem->outputs()->Get(0))->quant()->zero_point());
+  const fb::Operator* pool = g.operators()->Get(1);
+  EXPECT_EQ(tensor(pool->inputs()->Get(0))->quant()->scale(), tensor(pool->outputs()->Get(0))->quant()->scale());
+  EXPECT_EQ(tensor(pool->inputs()->Get(0))->quant()->zero_point(),
+            tensor(pool->outputs()->Get(0))->quant()->zero_point());
+  EXPECT_EQ(g.operators()->Get(2)->options_as_Conv2DOptions()->groups(), 4);
+  EXPECT_EQ(g.operators()->Get(2)->options_as_Conv2DOptions()->pad_top(), 1);
+  const fb::Operator* avg = g.operators()->Get(5);
+  EXPECT_EQ(avg->options_as_Pool2DOptions()->pad_bottom(), 1);
+  EXPECT_EQ(avg->options_as_Pool2DOptions()->pad_top(), 0);
+  EXPECT_EQ(avg->options_as_Pool2DOptions()->multiplier(),
+            static_cast<float>(static_cast<double>(tensor(avg->inputs()->Get(0))->quant()->scale()) /
+                               tensor(avg->outputs()->Get(0))->quant()->scale()));
+}
+
+TEST(Convert, Int8ExecutionFollowsTheFloatModel) {
+  TempDir dir;
+  const ConvertOptions options = tiny_options(dir);
+  convert(options);
+  const auto file = format::ModelFile::open(options.output_path);
+  Graph graph = import_onnx_file(options.input_path);
+  normalise(graph);
+  FloatExecutor reference(graph);
+  testing::Int8Reference full(*file, false), part(*file, true);
+  double full_error = 0.0, part_error = 0.0, magnitude = 0.0;
+  for (uint32_t seed = 0; seed < 20; ++seed) {
+    const std::vector<float> x = random_floats(64, 500 + seed, 0.0f, 1.0f);
+    const std::vector<float> f = reference.run(x), q = full.run(x), p = part.run(x);
+    for (size_t i = 0; i < f.size(); ++i) {
+      full_error = std::max(full_error, std::fabs(static_cast<double>(f[i]) - q[i]));
+      part_error = std::max(part_error, std::fabs(static_cast<double>(f[i]) - p[i]));
+      magnitude = std::max(magnitude, std::fabs(static_cast<double>(f[i])));
+    }
+  }
+  EXPECT_LT(full_error, 0.03 * magnitude);
+  EXPECT_LT(part_error, 0.1 * magnitude);
+  EXPECT_GT(part_error, 0.0);  // part mode really runs on the 6-bit high parts
+}
+
+TEST(Convert, UnsupportedOperatorLeavesNoFileAndKeepsAnExistingOne) {
+  TempDir dir;
+  ConvertOptions options = tiny_options(dir);
+  testing::OnnxBuilder b;
+  b.input("x", {1, 1, 8, 8});
+  b.node("Softmax", {"x"}, {"y"}, "softmax_node");
+  b.output("y");
+  b.save(dir.file("softmax.onnx"));
+  options.input_path = dir.file("softmax.onnx");
+  const std::string error = error_of<ConversionError>([&] { convert(options); });
+  EXPECT_NE(error.find("unsupported operator 'Softmax' (node 'softmax_node', opset 13)"), std::string::npos) << error;
+  EXPECT_FALSE(std::filesystem::exists(options.output_path));
+
+  std::ofstream(options.output_path) << "precious";
+  EXPECT_THROW(convert(options), ConversionError);
+  EXPECT_EQ(read_all(options.output_path), "precious");
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(options.output_path).parent_path())) ++files;
+  EXPECT_EQ(files, 5u);  // tiny.onnx, calib.npy, labels.txt, softmax.onnx, tiny.nest: no temporaries
+}
+
+TEST(Convert, LabelCountMustMatchTheOutput) {
+  TempDir dir;
+  ConvertOptions options = tiny_options(dir);
+  std::ofstream(dir.file("two.txt")) << "a\nb\n";
+  options.labels_path = dir.file("two.txt");
+  const std::string error = error_of<ConversionError>([&] { convert(options); });
+  EXPECT_NE(error.find("2 labels, but the model output has 3 values"), std::string::npos) << error;
+  EXPECT_FALSE(std::filesystem::exists(options.output_path));
+}
+
+TEST(Convert, CalibrationDataMustFitTheInput) {
+  TempDir dir;
+  ConvertOptions options = tiny_options(dir);
+  testing::write_npy(dir.file("wrong.npy"), {4, 1, 6, 6}, random_floats(144, 1));
+  options.calibration_path = dir.file("wrong.npy");
+  const std::string error = error_of([&] { convert(options); });
+  EXPECT_NE(error.find("does not fit the model input [1,1,8,8]"), std::string::npos) << error;
+  EXPECT_FALSE(std::filesystem::exists(options.output_path));
+}
+
+}  // namespace
+}  // namespace nestrt::converter

@@ -1,0 +1,126 @@
+#include "nestrt/converter/onnx_import.h"
+
+#include <gtest/gtest.h>
+
+#include "nestrt/converter/error.h"
+#include "test_util.h"
+
+namespace nestrt::converter {
+namespace {
+
+using testing::error_of;
+using testing::OnnxBuilder;
+using testing::random_floats;
+using testing::set_int;
+using testing::set_ints;
+
+OnnxBuilder conv_then(const std::string& op, const std::string& name) {
+  OnnxBuilder b;
+  b.input("x", {1, 2, 6, 6});
+  b.initializer("w", {3, 2, 3, 3}, random_floats(54, 1));
+  b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  b.node(op, {"c"}, {"y"}, name);
+  b.output("y");
+  return b;
+}
+
+TEST(Import, TinyCnnShapesAndSymbolicBatch) {
+  const Graph g = import_onnx_model(testing::tiny_cnn().model(), "tiny.onnx");
+  EXPECT_EQ(g.value(g.input).shape, (Shape{1, 1, 8, 8}));  // symbolic batch -> 1
+  EXPECT_EQ(g.value(g.output).name, "logits");
+  EXPECT_EQ(g.value(g.output).shape, (Shape{1, 3}));
+  ASSERT_EQ(g.nodes.size(), 13u);
+  const Node& dw = g.nodes[4];
+  EXPECT_EQ(dw.name, "dw_conv");
+  EXPECT_EQ(dw.weights.size(), 36u);  // from a Constant node
+  EXPECT_EQ(dw.conv.groups, 4);
+  EXPECT_EQ(dw.conv.pad_top, 1);  // SAME_UPPER 3x3
+  const Node& fc = g.nodes.back();
+  EXPECT_EQ(fc.op, OpKind::kFullyConnected);
+  EXPECT_EQ(fc.weight_shape, (Shape{3, 32}));
+  const std::vector<float> w = random_floats(96, 10), b = random_floats(3, 11);
+  EXPECT_FLOAT_EQ(fc.weights[5], 0.5f * w[5]);  // alpha, transB = 1
+  EXPECT_FLOAT_EQ(fc.bias[2], 2.0f * b[2]);      // beta
+}
+
+TEST(Import, UnsupportedOperatorNamesOpNodeAndOpset) {
+  const std::string error =
+      error_of<ConversionError>([] { import_onnx_model(conv_then("Softmax", "probs").model(), "m.onnx"); });
+  EXPECT_NE(error.find("m.onnx: unsupported operator 'Softmax' (node 'probs', opset 13)"), std::string::npos)
+      << error;
+}
+
+TEST(Import, UnnamedNodesGetNames) {
+  const std::string error =
+      error_of<ConversionError>([] { import_onnx_model(conv_then("Sigmoid", "").model(), "m.onnx"); });
+  EXPECT_NE(error.find("unsupported operator 'Sigmoid' (node 'Sigmoid_1', opset 13)"), std::string::npos) << error;
+}
+
+TEST(Import, RejectsTwoInputs) {
+  OnnxBuilder b;
+  b.input("a", {1, 1, 2, 2});
+  b.input("b", {1, 1, 2, 2});
+  b.node("Add", {"a", "b"}, {"y"}, "add");
+  b.output("y");
+  const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "m.onnx"); });
+  EXPECT_NE(error.find("2 inputs ('a', 'b'); nestrt-convert supports exactly one"), std::string::npos) << error;
+}
+
+TEST(Import, RejectsRuntimeWeights) {
+  OnnxBuilder b;
+  b.input("x", {1, 1, 4, 4});
+  b.node("Conv", {"x", "x"}, {"y"}, "self_conv");
+  b.output("y");
+  const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "m.onnx"); });
+  EXPECT_NE(error.find("Conv node 'self_conv': the weight ('x') must be a constant"), std::string::npos) << error;
+}
+
+TEST(Import, GemmTransAIsRejected) {
+  OnnxBuilder b;
+  b.input("x", {1, 1, 2, 2});
+  b.node("Flatten", {"x"}, {"f"}, "flat");
+  b.initializer("w", {4, 2}, random_floats(8, 3));
+  auto& gemm = b.node("Gemm", {"f", "w"}, {"y"}, "gemm");
+  set_int(gemm, "transA", 1);
+  b.output("y");
+  const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "m.onnx"); });
+  EXPECT_NE(error.find("gemm"), std::string::npos) << error;
+  EXPECT_FALSE(error.empty());
+}
+
+TEST(Import, CeilModeOnlyWhereItChangesNothing) {
+  const auto model = [](int64_t size) {
+    OnnxBuilder b;
+    b.input("x", {1, 1, size, size});
+    auto& pool = b.node("MaxPool", {"x"}, {"y"}, "pool");
+    set_ints(pool, "kernel_shape", {2, 2});
+    set_ints(pool, "strides", {2, 2});
+    set_int(pool, "ceil_mode", 1);
+    b.output("y");
+    return b;
+  };
+  EXPECT_EQ(import_onnx_model(model(8).model(), "even.onnx").nodes.size(), 1u);
+  const std::string error = error_of<ConversionError>([&] { import_onnx_model(model(7).model(), "odd.onnx"); });
+  EXPECT_NE(error.find("MaxPool node 'pool': ceil_mode=1"), std::string::npos) << error;
+}
+
+TEST(Import, NotAnOnnxFile) {
+  testing::TempDir dir;
+  testing::write_npy(dir.file("x.onnx"), {1}, {1.0f});
+  EXPECT_NE(error_of<ConversionError>([&] { import_onnx_file(dir.file("x.onnx")); }).find("x.onnx"),
+            std::string::npos);
+  EXPECT_NE(error_of<ConversionError>([&] { import_onnx_file(dir.file("none.onnx")); }).find("cannot open"),
+            std::string::npos);
+}
+
+TEST(Import, CheckerErrorsAreReported) {
+  OnnxBuilder b;
+  b.input("x", {1, 1, 2, 2});
+  b.node("Relu", {"nowhere"}, {"y"}, "relu");
+  b.output("y");
+  const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "bad.onnx"); });
+  EXPECT_NE(error.find("bad.onnx: the ONNX checker rejects the model"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace nestrt::converter

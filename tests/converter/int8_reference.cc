@@ -1,0 +1,153 @@
+#include "int8_reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace nestrt::converter::testing {
+namespace {
+
+int32_t round_half_even(float v) { return static_cast<int32_t>(std::clamp(std::nearbyint(v), -1e9f, 1e9f)); }
+
+int8_t saturate(int32_t v, int32_t lo, int32_t hi) { return static_cast<int8_t>(std::clamp(v, lo, hi)); }
+
+size_t count_of(const flatbuffers::Vector<int32_t>& shape) {
+  size_t n = 1;
+  for (int32_t d : shape) n *= static_cast<size_t>(d);
+  return n;
+}
+
+}  // namespace
+
+Int8Reference::Int8Reference(const format::ModelFile& file, bool part_mode)
+    : file_(file), model_(file.model()), part_mode_(part_mode) {
+  for (const fb::Tensor* t : *model_.graph()->tensors()) tensors_.emplace_back(count_of(*t->shape()));
+}
+
+std::vector<int8_t> Int8Reference::decode_weights(const fb::NestedWeights& weights) const {
+  const auto high = file_.resolve(*weights.high());
+  const auto low = file_.resolve(*weights.low());
+  const int l = model_.nesting()->total_bits() - model_.nesting()->high_bits();
+  std::vector<int8_t> w(high.size());
+  for (size_t i = 0; i < w.size(); ++i) {
+    const int h = static_cast<int8_t>(high[i]);
+    w[i] = static_cast<int8_t>(part_mode_ ? h : h * (1 << l) + static_cast<int8_t>(low[i]));
+  }
+  return w;
+}
+
+std::vector<float> Int8Reference::run(const std::vector<float>& input_nchw) {
+  const fb::Graph& graph = *model_.graph();
+  const fb::Tensor& in = *graph.tensors()->Get(static_cast<uint32_t>(graph.inputs()->Get(0)));
+  const int h = in.shape()->Get(1), w = in.shape()->Get(2), c = in.shape()->Get(3);
+  std::vector<int8_t>& x = tensors_[static_cast<size_t>(graph.inputs()->Get(0))];
+  for (int ch = 0; ch < c; ++ch)
+    for (int p = 0; p < h * w; ++p)
+      x[static_cast<size_t>(p * c + ch)] =
+          saturate(round_half_even(input_nchw[static_cast<size_t>(ch * h * w + p)] / in.quant()->scale()) +
+                       in.quant()->zero_point(),
+                   -128, 127);
+  for (const fb::Operator* op : *graph.operators()) run_operator(*op);
+  const fb::Tensor& out = *graph.tensors()->Get(static_cast<uint32_t>(graph.outputs()->Get(0)));
+  const std::vector<int8_t>& y = tensors_[static_cast<size_t>(graph.outputs()->Get(0))];
+  std::vector<float> result(y.size());
+  for (size_t i = 0; i < y.size(); ++i) result[i] = out.quant()->scale() * static_cast<float>(y[i] - out.quant()->zero_point());
+  return result;
+}
+
+void Int8Reference::run_operator(const fb::Operator& op) {
+  const auto& tensors = *model_.graph()->tensors();
+  const auto in_index = static_cast<uint32_t>(op.inputs()->Get(0)), out_index = static_cast<uint32_t>(op.outputs()->Get(0));
+  const fb::Tensor& in_t = *tensors.Get(in_index);
+  const fb::Tensor& out_t = *tensors.Get(out_index);
+  const std::vector<int8_t>& x = tensors_[in_index];
+  std::vector<int8_t>& y = tensors_[out_index];
+  const int32_t zp_in = in_t.quant()->zero_point(), zp_out = out_t.quant()->zero_point();
+  const int32_t lo = op.output_min(), hi = op.output_max();
+  const auto& is = *in_t.shape();
+  const auto& os = *out_t.shape();
+  switch (op.code()) {
+    case fb::OpCode::Conv2D:
+    case fb::OpCode::DepthwiseConv2D:
+    case fb::OpCode::FullyConnected: {
+      const fb::NestedWeights& nw = *op.weights();
+      const fb::ModeParams& p = part_mode_ ? *nw.part() : *nw.full();
+      const std::vector<int8_t> wq = decode_weights(nw);
+      const int o_count = nw.shape()->Get(0), kh = nw.shape()->Get(1), kw = nw.shape()->Get(2), ig = nw.shape()->Get(3);
+      if (op.code() == fb::OpCode::FullyConnected) {
+        for (int o = 0; o < o_count; ++o) {
+          int32_t acc = p.bias()->Get(o);
+          for (int i = 0; i < ig; ++i)
+            acc += (x[static_cast<size_t>(i)] - zp_in) * (wq[static_cast<size_t>(o * ig + i)] - p.weight_zero_point()->Get(o));
+          y[static_cast<size_t>(o)] = saturate(round_half_even(static_cast<float>(acc) * p.multiplier()->Get(o)) + zp_out, lo, hi);
+        }
+        break;
+      }
+      const auto* c = op.options_as_Conv2DOptions();
+      const int ih = is.Get(1), iw = is.Get(2), ic = is.Get(3), oh = os.Get(1), ow = os.Get(2);
+      const int group_out = o_count / c->groups();
+      for (int oy = 0; oy < oh; ++oy)
+        for (int ox = 0; ox < ow; ++ox)
+          for (int o = 0; o < o_count; ++o) {
+            int32_t acc = p.bias()->Get(o);
+            const int first = (o / group_out) * ig;
+            for (int ky = 0; ky < kh; ++ky) {
+              const int iy = oy * c->stride_h() - c->pad_top() + ky * c->dilation_h();
+              if (iy < 0 || iy >= ih) continue;
+              for (int kx = 0; kx < kw; ++kx) {
+                const int ix = ox * c->stride_w() - c->pad_left() + kx * c->dilation_w();
+                if (ix < 0 || ix >= iw) continue;
+                for (int i = 0; i < ig; ++i)
+                  acc += (x[static_cast<size_t>((iy * iw + ix) * ic + first + i)] - zp_in) *
+                         (wq[static_cast<size_t>(((o * kh + ky) * kw + kx) * ig + i)] - p.weight_zero_point()->Get(o));
+              }
+            }
+            y[static_cast<size_t>((oy * ow + ox) * o_count + o)] =
+                saturate(round_half_even(static_cast<float>(acc) * p.multiplier()->Get(o)) + zp_out, lo, hi);
+          }
+      break;
+    }
+    case fb::OpCode::Add: {
+      const auto* a = op.options_as_AddOptions();
+      const auto b_index = static_cast<uint32_t>(op.inputs()->Get(1));
+      const std::vector<int8_t>& b = tensors_[b_index];
+      const int32_t zb = tensors.Get(b_index)->quant()->zero_point();
+      for (size_t i = 0; i < y.size(); ++i) {
+        const float v = static_cast<float>(x[i] - zp_in) * a->input1_multiplier() +
+                        static_cast<float>(b[i] - zb) * a->input2_multiplier();
+        y[i] = saturate(round_half_even(v) + zp_out, lo, hi);
+      }
+      break;
+    }
+    case fb::OpCode::MaxPool2D:
+    case fb::OpCode::AveragePool2D:
+    case fb::OpCode::GlobalAveragePool: {
+      const auto* p = op.options_as_Pool2DOptions();
+      const int ih = is.Get(1), iw = is.Get(2), ch = is.Get(3), oh = os.Get(1), ow = os.Get(2);
+      for (int oy = 0; oy < oh; ++oy)
+        for (int ox = 0; ox < ow; ++ox)
+          for (int c = 0; c < ch; ++c) {
+            int32_t sum = 0, max = -128, count = 0;
+            for (int ky = 0; ky < p->kernel_h(); ++ky)
+              for (int kx = 0; kx < p->kernel_w(); ++kx) {
+                const int iy = oy * p->stride_h() - p->pad_top() + ky, ix = ox * p->stride_w() - p->pad_left() + kx;
+                if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
+                const int32_t v = x[static_cast<size_t>((iy * iw + ix) * ch + c)];
+                sum += v - zp_in;
+                max = std::max(max, v);
+                ++count;
+              }
+            if (p->count_include_pad()) count = p->kernel_h() * p->kernel_w();
+            const size_t at = static_cast<size_t>((oy * ow + ox) * ch + c);
+            y[at] = op.code() == fb::OpCode::MaxPool2D
+                        ? saturate(max, lo, hi)
+                        : saturate(round_half_even(static_cast<float>(sum) *
+                                                   (p->multiplier() / static_cast<float>(count))) + zp_out, lo, hi);
+          }
+      break;
+    }
+    case fb::OpCode::Reshape: y = x; break;
+  }
+}
+
+}  // namespace nestrt::converter::testing

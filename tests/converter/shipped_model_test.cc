@@ -1,0 +1,96 @@
+// The shipped Fashion-MNIST ResNet (models/): the float import must reproduce torch, and the
+// converted model must keep its predictions. Missing files are failures, not skips.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "int8_reference.h"
+#include "nestrt/converter/convert.h"
+#include "nestrt/converter/float_executor.h"
+#include "nestrt/converter/normalise.h"
+#include "nestrt/converter/onnx_import.h"
+#include "nestrt/io/data.h"
+#include "test_util.h"
+
+namespace nestrt::converter {
+namespace {
+
+const std::string kModel = testing::source_file("models/fashion_mnist_resnet.onnx");
+const std::string kLogits = testing::source_file("models/fashion_mnist_resnet.ref_logits.npy");
+const std::string kPredictions = testing::source_file("models/fashion_mnist_resnet.fp32_pred.u8");
+const std::string kTestImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+const std::string kTrainImages = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+
+std::vector<float> test_image(const io::IdxImages& images, int i) {
+  const size_t plane = static_cast<size_t>(images.rows * images.cols);
+  std::vector<float> x(plane);
+  for (size_t p = 0; p < plane; ++p) x[p] = images.pixels[static_cast<size_t>(i) * plane + p] * (1.0f / 255.0f);
+  return x;
+}
+
+size_t argmax(const std::vector<float>& v) { return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin()); }
+
+TEST(ShippedModel, FloatExecutorMatchesTorchLogits) {
+  ASSERT_TRUE(std::filesystem::exists(kModel)) << kModel;
+  ASSERT_TRUE(std::filesystem::exists(kLogits)) << kLogits;
+  const io::FloatTensor logits = io::load_npy(kLogits);
+  ASSERT_EQ(logits.shape, (std::vector<int64_t>{64, 10}));
+  const io::IdxImages images = io::load_idx_images(kTestImages);
+
+  const Graph imported = import_onnx_file(kModel);
+  Graph normalised = imported;
+  normalise(normalised);
+  FloatExecutor unfolded(imported), folded(normalised);
+  double worst_unfolded = 0.0, worst_folded = 0.0;
+  for (int i = 0; i < 64; ++i) {
+    const std::vector<float> x = test_image(images, i);
+    const std::vector<float> a = unfolded.run(x), b = folded.run(x);
+    for (size_t k = 0; k < 10; ++k) {
+      const double expected = logits.data[static_cast<size_t>(i) * 10 + k];
+      worst_unfolded = std::max(worst_unfolded, std::fabs(a[k] - expected));
+      worst_folded = std::max(worst_folded, std::fabs(b[k] - expected));
+    }
+  }
+  EXPECT_LT(worst_unfolded, 1e-4);
+  EXPECT_LT(worst_folded, 1e-4);
+}
+
+TEST(ShippedModel, ConvertedModelKeepsThePredictions) {
+  ASSERT_TRUE(std::filesystem::exists(kModel)) << kModel;
+  ASSERT_TRUE(std::filesystem::exists(kPredictions)) << kPredictions;
+  testing::TempDir dir;
+  ConvertOptions options;
+  options.input_path = kModel;
+  options.output_path = dir.file("resnet.nest");
+  options.calibration_path = kTrainImages;
+  options.labels_path = testing::source_file("models/fashion_mnist_labels.txt");
+  const ConversionReport report = convert(options);
+  for (const LayerReport& layer : report.layers) {
+    if (layer.weight_shape.empty()) continue;
+    EXPECT_GT(layer.sqnr_full_db, 38.0) << layer.name;
+    EXPECT_GT(layer.sqnr_part_db, 25.0) << layer.name;
+    EXPECT_GT(layer.sqnr_full_db, layer.sqnr_part_db) << layer.name;
+  }
+  const auto file = format::ModelFile::open(options.output_path);
+  std::ifstream in(kPredictions, std::ios::binary);
+  const std::string predictions((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const io::IdxImages images = io::load_idx_images(kTestImages);
+  testing::Int8Reference full(*file, false), part(*file, true);
+  constexpr int kImages = 300;
+  int full_agree = 0, part_agree = 0;
+  for (int i = 0; i < kImages; ++i) {
+    const std::vector<float> x = test_image(images, i);
+    const size_t expected = static_cast<uint8_t>(predictions[static_cast<size_t>(i)]);
+    full_agree += argmax(full.run(x)) == expected;
+    part_agree += argmax(part.run(x)) == expected;
+  }
+  EXPECT_GE(full_agree, kImages * 97 / 100) << "full mode agrees with FP32 on " << full_agree << "/" << kImages;
+  EXPECT_GE(part_agree, kImages * 93 / 100) << "part mode agrees with FP32 on " << part_agree << "/" << kImages;
+  RecordProperty("full_agreement", full_agree);
+  RecordProperty("part_agreement", part_agree);
+}
+
+}  // namespace
+}  // namespace nestrt::converter
