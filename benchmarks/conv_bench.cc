@@ -74,8 +74,8 @@ void xnnpack_conv(benchmark::State& state, const Shape& s) {
                                         uint32_t(s.stride), 1, 1, 1, size_t(s.in_c), size_t(s.out_c), size_t(s.in_c),
                                         size_t(s.out_c), 1, 0.02f, p.kernel_scale.data(), p.decoded.data(),
                                         p.bias.data(), -3, 0.4f, -128, 127, 0, &op) != xnn_status_success ||
-      xnn_setup_convolution2d_nhwc_qc8(op, 1, size_t(s.hw), size_t(s.hw), p.input.data(), p.output.data(),
-                                       nullptr) != xnn_status_success) {
+      xnn_setup_convolution2d_nhwc_qc8(op, 1, size_t(s.hw), size_t(s.hw), p.input.data(), p.output.data(), nullptr) !=
+          xnn_status_success) {
     return state.SkipWithError("XNNPACK qc8 convolution setup failed");
   }
   for (auto _ : state) xnn_run_operator(op, nullptr);
@@ -86,9 +86,11 @@ void xnnpack_conv(benchmark::State& state, const Shape& s) {
 int register_all = [] {
   for (const Shape& s : kShapes) {
     benchmark::RegisterBenchmark((std::string("nestrt_ref_full/") + s.name).c_str(), ref_conv, s,
-                                 nestrt::kernels::NestMode::kFull)->Unit(benchmark::kMillisecond);
+                                 nestrt::kernels::NestMode::kFull)
+        ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((std::string("nestrt_ref_part/") + s.name).c_str(), ref_conv, s,
-                                 nestrt::kernels::NestMode::kPart)->Unit(benchmark::kMillisecond);
+                                 nestrt::kernels::NestMode::kPart)
+        ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((std::string("xnnpack_qc8/") + s.name).c_str(), xnnpack_conv, s)
         ->Unit(benchmark::kMillisecond);
   }

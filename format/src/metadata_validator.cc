@@ -85,8 +85,7 @@ class MetadataValidator {
     uint64_t end = 0;
     if (__builtin_add_overflow(ref->offset(), ref->size(), &end) || end > s.size) {
       fail_ref(where + " (offset " + std::to_string(ref->offset()) + ", size " + std::to_string(ref->size()) +
-               ") lies outside section " + std::to_string(ref->section()) + " of " + std::to_string(s.size) +
-               " bytes");
+               ") lies outside section " + std::to_string(ref->section()) + " of " + std::to_string(s.size) + " bytes");
     }
     if (ref->size() != expected_size) {
       fail_ref(where + " holds " + std::to_string(ref->size()) + " bytes, the weight shape needs " +
@@ -170,8 +169,9 @@ void ModelFile::validate_metadata() {
   const auto meta = section_bytes(kMetadataSection);
   flatbuffers::Verifier verifier(meta.data(), meta.size());
   if (!fb::VerifyModelBuffer(verifier)) {
-    throw FormatError(ErrorCode::kBadMetadata,
-                      path_ + ": invalid metadata: section 0 is not a valid nestrt FlatBuffer (corrupt or wrong schema)");
+    throw FormatError(
+        ErrorCode::kBadMetadata,
+        path_ + ": invalid metadata: section 0 is not a valid nestrt FlatBuffer (corrupt or wrong schema)");
   }
   model_ = fb::GetModel(meta.data());
   MetadataValidator(*this, sections_).validate(*model_);

@@ -22,7 +22,9 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-bool add_overflows(uint64_t a, uint64_t b, uint64_t* sum) { return __builtin_add_overflow(a, b, sum); }
+bool add_overflows(uint64_t a, uint64_t b, uint64_t* sum) {
+  return __builtin_add_overflow(a, b, sum);
+}
 
 }  // namespace
 

@@ -15,7 +15,9 @@
 namespace nestrt::format {
 namespace {
 
-uint64_t align_up(uint64_t v) { return (v + kSectionAlignment - 1) / kSectionAlignment * kSectionAlignment; }
+uint64_t align_up(uint64_t v) {
+  return (v + kSectionAlignment - 1) / kSectionAlignment * kSectionAlignment;
+}
 
 [[noreturn]] void io_error(const std::string& path, const std::string& what) {
   throw FormatError(ErrorCode::kIo, path + ": " + what + ": " + std::strerror(errno));
@@ -70,7 +72,8 @@ void write_model_file(const std::string& path, std::span<const uint8_t> metadata
 
   std::vector<SectionInfo> table;
   table.push_back({SectionKind::kMetadata, 0, 0, metadata.size(), XXH64(metadata.data(), metadata.size(), 0)});
-  for (const auto& p : payloads) table.push_back({p.kind, p.level, 0, p.bytes.size(), XXH64(p.bytes.data(), p.bytes.size(), 0)});
+  for (const auto& p : payloads)
+    table.push_back({p.kind, p.level, 0, p.bytes.size(), XXH64(p.bytes.data(), p.bytes.size(), 0)});
 
   const uint32_t header_size = static_cast<uint32_t>(kHeaderFixedSize + kSectionEntrySize * table.size());
   uint64_t cursor = align_up(header_size);
@@ -102,7 +105,8 @@ void write_model_file(const std::string& path, std::span<const uint8_t> metadata
   TempFile out(path);
   out.write_at(0, header.data(), header.size());
   out.write_at(table[0].offset, metadata.data(), metadata.size());
-  for (size_t i = 0; i < payloads.size(); ++i) out.write_at(table[i + 1].offset, payloads[i].bytes.data(), payloads[i].bytes.size());
+  for (size_t i = 0; i < payloads.size(); ++i)
+    out.write_at(table[i + 1].offset, payloads[i].bytes.data(), payloads[i].bytes.size());
   out.commit(file_size);
 }
 

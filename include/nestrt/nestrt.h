@@ -55,8 +55,7 @@ typedef struct nestrt_model_options {
 NESTRT_API void nestrt_model_options_init(nestrt_model_options* options);
 
 /* Maps and validates a model file. options may be NULL for the defaults. */
-NESTRT_API nestrt_status nestrt_model_load(const char* path, const nestrt_model_options* options,
-                                           nestrt_model** model);
+NESTRT_API nestrt_status nestrt_model_load(const char* path, const nestrt_model_options* options, nestrt_model** model);
 /* Unmaps the model. Every session of it must have been destroyed first. NULL is ignored. */
 NESTRT_API void nestrt_model_release(nestrt_model* model);
 
@@ -86,8 +85,8 @@ NESTRT_API nestrt_status nestrt_model_preprocess(const nestrt_model* model, nest
 typedef struct nestrt_switch_info {
   nestrt_mode previous_mode;
   nestrt_mode mode;
-  uint64_t bytes_paged;  /* bytes of low sections paged in (part->full) or released (full->part) */
-  uint64_t duration_ns;  /* wall time of the whole call, waiting for in-flight runs included */
+  uint64_t bytes_paged; /* bytes of low sections paged in (part->full) or released (full->part) */
+  uint64_t duration_ns; /* wall time of the whole call, waiting for in-flight runs included */
 } nestrt_switch_info;
 
 /* Switches the serving mode (design §6). part->full pages the low sections in before flipping;
@@ -101,11 +100,11 @@ typedef struct nestrt_stats {
   uint32_t high_bits;
   uint64_t file_bytes;
   uint64_t metadata_bytes;
-  uint64_t high_bytes; /* all high-plane sections */
-  uint64_t low_bytes;  /* all low-plane sections */
+  uint64_t high_bytes;          /* all high-plane sections */
+  uint64_t low_bytes;           /* all low-plane sections */
   uint64_t high_resident_bytes; /* bytes of those sections mapped in this process (pagemap) */
   uint64_t low_resident_bytes;
-  uint64_t high_cached_bytes;   /* bytes of those sections in the page cache (mincore) */
+  uint64_t high_cached_bytes; /* bytes of those sections in the page cache (mincore) */
   uint64_t low_cached_bytes;
   uint64_t switch_count;
   uint64_t last_switch_ns;

@@ -76,15 +76,16 @@ ModeResult evaluate(const ModelHandle& model, io::SampleSource& samples, const s
 void print_result(nestrt_mode mode, const ModeResult& r, size_t count) {
   std::printf("%s mode: top-1 %.2f%%  top-5 %.2f%%  (%zu samples, %.2f ms/sample)\n", mode_name(mode),
               100.0 * static_cast<double>(r.top1) / static_cast<double>(count),
-              100.0 * static_cast<double>(r.top5) / static_cast<double>(count), count, 1e3 * r.seconds / static_cast<double>(count));
+              100.0 * static_cast<double>(r.top5) / static_cast<double>(count), count,
+              1e3 * r.seconds / static_cast<double>(count));
 }
 
 void print_switch(const ModelHandle& model, const nestrt_switch_info& s) {
   const auto st = model.stats();
-  std::printf("switch %s->%s: %s, %s %s; low planes resident %s of %s\n", mode_name(s.previous_mode),
-              mode_name(s.mode), milliseconds(s.duration_ns).c_str(),
-              s.mode == NESTRT_MODE_FULL ? "paged in" : "released", short_bytes(s.bytes_paged).c_str(),
-              short_bytes(st.low_resident_bytes).c_str(), short_bytes(st.low_bytes).c_str());
+  std::printf("switch %s->%s: %s, %s %s; low planes resident %s of %s\n", mode_name(s.previous_mode), mode_name(s.mode),
+              milliseconds(s.duration_ns).c_str(), s.mode == NESTRT_MODE_FULL ? "paged in" : "released",
+              short_bytes(s.bytes_paged).c_str(), short_bytes(st.low_resident_bytes).c_str(),
+              short_bytes(st.low_bytes).c_str());
 }
 
 int eval(const EvalOptions& o) {

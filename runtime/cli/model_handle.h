@@ -17,7 +17,9 @@ inline void check(nestrt_status status) {
 inline nestrt_mode parse_mode(const std::string& mode) {
   return mode == "part" ? NESTRT_MODE_PART : NESTRT_MODE_FULL;
 }
-inline const char* mode_name(nestrt_mode mode) { return mode == NESTRT_MODE_PART ? "part" : "full"; }
+inline const char* mode_name(nestrt_mode mode) {
+  return mode == NESTRT_MODE_PART ? "part" : "full";
+}
 
 class ModelHandle {
  public:

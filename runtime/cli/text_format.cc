@@ -14,7 +14,9 @@ std::string short_bytes(uint64_t bytes) {
   return buf;
 }
 
-std::string human_bytes(uint64_t bytes) { return short_bytes(bytes) + " (" + std::to_string(bytes) + " B)"; }
+std::string human_bytes(uint64_t bytes) {
+  return short_bytes(bytes) + " (" + std::to_string(bytes) + " B)";
+}
 
 std::string milliseconds(uint64_t nanoseconds) {
   char buf[32];

@@ -52,7 +52,9 @@ nestrt_status guarded(Fn fn) {
   }
 }
 
-bool valid_mode(nestrt_mode mode) { return mode == NESTRT_MODE_FULL || mode == NESTRT_MODE_PART; }
+bool valid_mode(nestrt_mode mode) {
+  return mode == NESTRT_MODE_FULL || mode == NESTRT_MODE_PART;
+}
 
 nestrt_status copy_shape(const std::vector<int64_t>& shape, int64_t* dims, size_t* rank) {
   if (dims == nullptr || rank == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "dims and rank must not be NULL");
@@ -97,7 +99,9 @@ nestrt_status nestrt_model_load(const char* path, const nestrt_model_options* op
   });
 }
 
-void nestrt_model_release(nestrt_model* model) { delete model; }
+void nestrt_model_release(nestrt_model* model) {
+  delete model;
+}
 
 nestrt_status nestrt_model_input_shape(const nestrt_model* model, int64_t* dims, size_t* rank) {
   if (model == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model must not be NULL");
@@ -122,7 +126,8 @@ const char* nestrt_model_label(const nestrt_model* model, size_t index) {
 }
 
 nestrt_status nestrt_model_preprocess(const nestrt_model* model, nestrt_preprocess* preprocess) {
-  if (model == nullptr || preprocess == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model and preprocess must not be NULL");
+  if (model == nullptr || preprocess == nullptr)
+    return fail(NESTRT_INVALID_ARGUMENT, "model and preprocess must not be NULL");
   const auto& plan = model->impl->plan();
   const uint32_t channels = plan.input_shape.size() == 4 ? static_cast<uint32_t>(plan.input_shape[1]) : 1;
   *preprocess = {};
@@ -136,7 +141,8 @@ nestrt_status nestrt_model_preprocess(const nestrt_model* model, nestrt_preproce
   // mean/std hold 0 values (defaults), 1 value (every channel) or one per channel.
   auto fill = [&](const flatbuffers::Vector<float>* v, float* out) {
     if (v == nullptr || v->size() == 0) return;
-    for (uint32_t c = 0; c < preprocess->channels; ++c) out[c] = v->Get(v->size() == 1 ? 0 : std::min(c, v->size() - 1));
+    for (uint32_t c = 0; c < preprocess->channels; ++c)
+      out[c] = v->Get(v->size() == 1 ? 0 : std::min(c, v->size() - 1));
   };
   fill(p->mean(), preprocess->mean);
   fill(p->std(), preprocess->std);
@@ -181,7 +187,8 @@ nestrt_status nestrt_model_stats(const nestrt_model* model, nestrt_stats* stats)
 nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_options* /*options*/,
                                     nestrt_session** session) {
   return guarded([&] {
-    if (model == nullptr || session == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model and session must not be NULL");
+    if (model == nullptr || session == nullptr)
+      return fail(NESTRT_INVALID_ARGUMENT, "model and session must not be NULL");
     auto handle = std::make_unique<nestrt_session>();
     handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl);
     *session = handle.release();
@@ -189,7 +196,9 @@ nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_op
   });
 }
 
-void nestrt_session_destroy(nestrt_session* session) { delete session; }
+void nestrt_session_destroy(nestrt_session* session) {
+  delete session;
+}
 
 nestrt_status nestrt_run(nestrt_session* session, const float* input, size_t input_count, float* output,
                          size_t output_count, nestrt_mode* mode_used) {
@@ -224,8 +233,12 @@ const char* nestrt_status_string(nestrt_status status) {
   return "unknown status";
 }
 
-const char* nestrt_last_error(void) { return g_last_error.c_str(); }
+const char* nestrt_last_error(void) {
+  return g_last_error.c_str();
+}
 
-const char* nestrt_version(void) { return NESTRT_VERSION_STRING; }
+const char* nestrt_version(void) {
+  return NESTRT_VERSION_STRING;
+}
 
 }  // extern "C"

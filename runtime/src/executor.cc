@@ -40,9 +40,7 @@ void run_op(const OpPlan& op, NestMode mode, std::vector<std::vector<int8_t>>& b
     case fb::OpCode::GlobalAveragePool:
       kernels::qs8_avgpool2d__ref(op.pool, op.activation, op.pool_multiplier, in, out);
       break;
-    case fb::OpCode::Reshape:
-      std::copy_n(in, buffers[static_cast<size_t>(op.output)].size(), out);
-      break;
+    case fb::OpCode::Reshape: std::copy_n(in, buffers[static_cast<size_t>(op.output)].size(), out); break;
   }
 }
 

@@ -34,7 +34,8 @@ class PlanBuilder {
     for (const fb::Operator* op : *graph.operators()) {
       OpPlan p = op_plan(*op);
       for (int32_t in : p.inputs) {
-        if (!produced[static_cast<size_t>(in)]) fail(p.name, "reads tensor " + std::to_string(in) + " before any operator writes it");
+        if (!produced[static_cast<size_t>(in)])
+          fail(p.name, "reads tensor " + std::to_string(in) + " before any operator writes it");
       }
       if (produced[static_cast<size_t>(p.output)]) fail(p.name, "writes a tensor that is already written");
       produced[static_cast<size_t>(p.output)] = true;
@@ -65,13 +66,14 @@ class PlanBuilder {
 
   void expect_shape(const OpPlan& p, int32_t index, const std::vector<int32_t>& expected, const char* role) const {
     if (tensor(index).shape != expected) {
-      fail(p.name, std::string(role) + " shape " + shape_string(tensor(index).shape) + " should be " +
-                       shape_string(expected));
+      fail(p.name,
+           std::string(role) + " shape " + shape_string(tensor(index).shape) + " should be " + shape_string(expected));
     }
   }
 
   void expect_rank4(const OpPlan& p, int32_t index) const {
-    if (tensor(index).shape.size() != 4) fail(p.name, "needs an NHWC (rank-4) input, got " + shape_string(tensor(index).shape));
+    if (tensor(index).shape.size() != 4)
+      fail(p.name, "needs an NHWC (rank-4) input, got " + shape_string(tensor(index).shape));
   }
 
   OpPlan op_plan(const fb::Operator& op) {
@@ -134,9 +136,8 @@ class PlanBuilder {
     if (op.code() == fb::OpCode::DepthwiseConv2D) {
       if (ws.Get(3) != 1 || g.out_c % g.in_c != 0) fail(p.name, "depthwise weights must be [k*C, KH, KW, 1]");
     } else if (g.in_c % g.groups != 0 || g.out_c % g.groups != 0 || ws.Get(3) != g.in_c / g.groups) {
-      fail(p.name, "weights [" + std::to_string(g.out_c) + ",.,.," + std::to_string(ws.Get(3)) +
-                       "] do not match " + std::to_string(g.in_c) + " input channels in " +
-                       std::to_string(g.groups) + " group(s)");
+      fail(p.name, "weights [" + std::to_string(g.out_c) + ",.,.," + std::to_string(ws.Get(3)) + "] do not match " +
+                       std::to_string(g.in_c) + " input channels in " + std::to_string(g.groups) + " group(s)");
     }
     g.out_h = kernels::conv_output_size(g.in_h, g.kernel_h, g.stride_h, g.dilation_h, o.pad_top(), o.pad_bottom());
     g.out_w = kernels::conv_output_size(g.in_w, g.kernel_w, g.stride_w, g.dilation_w, o.pad_left(), o.pad_right());
@@ -162,7 +163,7 @@ class PlanBuilder {
     expect_shape(p, p.inputs[1], a.shape, "second input");
     expect_shape(p, p.output, a.shape, "output");
     const auto& o = *op.options_as_AddOptions();
-    p.add = {a.zero_point, b.zero_point, tensor(p.output).zero_point, o.input1_multiplier(), o.input2_multiplier(),
+    p.add = {a.zero_point,    b.zero_point,   tensor(p.output).zero_point, o.input1_multiplier(), o.input2_multiplier(),
              op.output_min(), op.output_max()};
   }
 
@@ -214,6 +215,8 @@ class PlanBuilder {
 
 }  // namespace
 
-GraphPlan build_graph_plan(const format::ModelFile& file) { return PlanBuilder(file).build(); }
+GraphPlan build_graph_plan(const format::ModelFile& file) {
+  return PlanBuilder(file).build();
+}
 
 }  // namespace nestrt::runtime

@@ -91,7 +91,8 @@ SectionBytes Model::section_bytes() const {
   return measure_sections(*file_, [](std::span<const uint8_t> s) { return uint64_t{s.size()}; });
 }
 SectionBytes Model::resident_bytes() const {
-  return measure_sections(*file_, [](std::span<const uint8_t> s) { return runtime::resident_bytes(s.data(), s.size()); });
+  return measure_sections(*file_,
+                          [](std::span<const uint8_t> s) { return runtime::resident_bytes(s.data(), s.size()); });
 }
 SectionBytes Model::cached_bytes() const {
   return measure_sections(*file_, [](std::span<const uint8_t> s) { return runtime::cached_bytes(s.data(), s.size()); });

@@ -54,11 +54,11 @@ class Model {
 
   std::unique_ptr<format::ModelFile> file_;
   GraphPlan plan_;
-  mutable std::mutex mutex_;     // guards mode_ and full_runs_
-  std::condition_variable idle_; // signalled when the last full-mode run ends
+  mutable std::mutex mutex_;      // guards mode_ and full_runs_
+  std::condition_variable idle_;  // signalled when the last full-mode run ends
   nestrt_mode mode_ = NESTRT_MODE_FULL;
   int full_runs_ = 0;
-  std::mutex switch_mutex_;      // one switch at a time
+  std::mutex switch_mutex_;  // one switch at a time
   std::atomic<uint64_t> switch_count_{0};
   std::atomic<uint64_t> last_switch_ns_{0};
 };

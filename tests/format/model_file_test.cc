@@ -4,8 +4,8 @@
 #include <cstring>
 #include <numeric>
 
-#include "nestrt/format/model_file.h"
 #include "../support/tiny_model.h"
+#include "nestrt/format/model_file.h"
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -48,7 +48,8 @@ TEST(ModelFileTest, RoundTripKeepsMetadataAndPayloadsAligned) {
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors = {t};
   std::vector<flatbuffers::Offset<fb::Operator>> ops;
   std::vector<int32_t> io = {0};
-  fb::FinishModelBuffer(b, fb::CreateModel(b, fb::CreateNesting(b), fb::CreateGraphDirect(b, &tensors, &ops, &io, &io)));
+  fb::FinishModelBuffer(b,
+                        fb::CreateModel(b, fb::CreateNesting(b), fb::CreateGraphDirect(b, &tensors, &ops, &io, &io)));
   std::vector<uint8_t> high(100000), low(70001);
   std::iota(high.begin(), high.end(), uint8_t{7});
   std::iota(low.begin(), low.end(), uint8_t{200});

@@ -42,9 +42,10 @@ void expect_matches(const std::vector<int8_t>& got, const Expected& e, const std
     const int want = quantize_real(e.real[i], e.zero_point, e.lo, e.hi);
     if (got[i] == want) continue;
     const double frac = std::fabs(e.real[i] - std::trunc(e.real[i]));
-    ASSERT_EQ(std::abs(int{got[i]} - want), 1) << what << " element " << i << ": got " << int{got[i]} << " want " << want;
-    ASSERT_LT(std::fabs(frac - 0.5), 1e-4) << what << " element " << i << " (real " << e.real[i]
-                                           << ") differs away from a rounding tie";
+    ASSERT_EQ(std::abs(int{got[i]} - want), 1)
+        << what << " element " << i << ": got " << int{got[i]} << " want " << want;
+    ASSERT_LT(std::fabs(frac - 0.5), 1e-4)
+        << what << " element " << i << " (real " << e.real[i] << ") differs away from a rounding tie";
     ++ties;
   }
   if (ties) std::printf("%s: %zu near-tie differences of %zu\n", what.c_str(), ties, got.size());
@@ -59,7 +60,7 @@ TEST(RequantizeTest, RoundsHalfToEvenAddsZeroPointAndClamps) {
   EXPECT_EQ(requantize(1000, 1.0f, 0, -128, 127), 127);
   EXPECT_EQ(requantize(-1000, 1.0f, 0, -128, 127), -128);
   EXPECT_EQ(requantize(10, 1.0f, -128, -128, 127), -118);
-  EXPECT_EQ(requantize(-10, 1.0f, -128, -128, 127), -128);  // a fused ReLU clamps at the zero point
+  EXPECT_EQ(requantize(-10, 1.0f, -128, -128, 127), -128);     // a fused ReLU clamps at the zero point
   EXPECT_EQ(requantize(2147483647, 1.0f, 0, -128, 127), 127);  // no overflow in the conversion
   EXPECT_EQ(requantize(-2147483647 - 1, 1.0f, 0, -128, 127), -128);
 }
@@ -138,8 +139,10 @@ TEST_P(ConvTest, MatchesRealArithmetic) {
                 const int y = oy * c.stride - c.pad + ky * c.dilation, x = ox * c.stride - c.pad + kx * c.dilation;
                 if (y < 0 || y >= c.in_h || x < 0 || x >= c.in_w) continue;
                 const int ic = first_in + i;
-                const double xr = s_in * (input[((size_t(n) * c.in_h + y) * c.in_w + x) * c.in_c + ic] - a.input_zero_point);
-                const double wr = sw * (weights[((size_t(o) * c.kh + ky) * c.kw + kx) * in_per_group + i] - wzp[size_t(o)]);
+                const double xr =
+                    s_in * (input[((size_t(n) * c.in_h + y) * c.in_w + x) * c.in_c + ic] - a.input_zero_point);
+                const double wr =
+                    sw * (weights[((size_t(o) * c.kh + ky) * c.kw + kx) * in_per_group + i] - wzp[size_t(o)]);
                 real += xr * wr;
               }
           want.real[((size_t(n) * g.out_h + oy) * g.out_w + ox) * c.out_c + o] = real / s_out;
@@ -147,17 +150,17 @@ TEST_P(ConvTest, MatchesRealArithmetic) {
   expect_matches(got, want, "conv");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, ConvTest,
-    ::testing::Values(ConvCase{5, 5, 3, 4, 1, 1, 1, 1, 0, 1, false},   // 1x1 (GEMM-like)
-                      ConvCase{7, 6, 5, 8, 3, 3, 1, 1, 1, 1, false},   // 3x3 same padding
-                      ConvCase{9, 9, 4, 6, 3, 3, 2, 1, 1, 1, false},   // stride 2
-                      ConvCase{8, 8, 3, 5, 5, 5, 1, 1, 2, 1, false},   // 5x5
-                      ConvCase{9, 9, 2, 3, 3, 3, 1, 2, 2, 1, false},   // dilation 2
-                      ConvCase{6, 6, 8, 4, 3, 3, 1, 1, 1, 2, false},   // grouped
-                      ConvCase{7, 7, 6, 6, 3, 3, 1, 1, 1, 1, true},    // depthwise 3x3 s1
-                      ConvCase{8, 8, 6, 6, 3, 3, 2, 1, 1, 1, true},    // depthwise 3x3 s2
-                      ConvCase{9, 9, 4, 8, 5, 5, 1, 1, 2, 1, true}));  // depthwise x2 multiplier 5x5
+INSTANTIATE_TEST_SUITE_P(Shapes, ConvTest,
+                         ::testing::Values(ConvCase{5, 5, 3, 4, 1, 1, 1, 1, 0, 1, false},  // 1x1 (GEMM-like)
+                                           ConvCase{7, 6, 5, 8, 3, 3, 1, 1, 1, 1, false},  // 3x3 same padding
+                                           ConvCase{9, 9, 4, 6, 3, 3, 2, 1, 1, 1, false},  // stride 2
+                                           ConvCase{8, 8, 3, 5, 5, 5, 1, 1, 2, 1, false},  // 5x5
+                                           ConvCase{9, 9, 2, 3, 3, 3, 1, 2, 2, 1, false},  // dilation 2
+                                           ConvCase{6, 6, 8, 4, 3, 3, 1, 1, 1, 2, false},  // grouped
+                                           ConvCase{7, 7, 6, 6, 3, 3, 1, 1, 1, 1, true},   // depthwise 3x3 s1
+                                           ConvCase{8, 8, 6, 6, 3, 3, 2, 1, 1, 1, true},   // depthwise 3x3 s2
+                                           ConvCase{9, 9, 4, 8, 5, 5, 1, 1, 2, 1,
+                                                    true}));  // depthwise x2 multiplier 5x5
 
 TEST(FullyConnectedTest, MatchesRealArithmetic) {
   std::mt19937 rng(3);
@@ -178,7 +181,8 @@ TEST(FullyConnectedTest, MatchesRealArithmetic) {
   for (int n = 0; n < batch; ++n)
     for (int o = 0; o < out; ++o) {
       double real = s_in * s_w[size_t(o)] * bias[size_t(o)];
-      for (int i = 0; i < in; ++i) real += s_in * (x[size_t(n) * in + i] - a.input_zero_point) * s_w[size_t(o)] * w[size_t(o) * in + i];
+      for (int i = 0; i < in; ++i)
+        real += s_in * (x[size_t(n) * in + i] - a.input_zero_point) * s_w[size_t(o)] * w[size_t(o) * in + i];
       want.real[size_t(n) * out + o] = real / s_out;
     }
   expect_matches(got, want, "fully connected");

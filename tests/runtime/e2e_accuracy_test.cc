@@ -46,13 +46,13 @@ Accuracy measure(nestrt_mode mode) {
 
 TEST(FashionMnistEndToEnd, FullModeIsWithinHalfAPointOfFp32) {
   const Accuracy a = measure(NESTRT_MODE_FULL);
-  EXPECT_LE(std::fabs(a.model - a.fp32), 0.5);
+  EXPECT_LE(std::fabs(a.model - a.fp32), 0.5 + 1e-9);  // percentages of n: avoid float-equality at the bound
   EXPECT_GE(a.agreement, 98.0);
 }
 
 TEST(FashionMnistEndToEnd, PartModeIsWithinTwoPointsOfFp32) {
   const Accuracy a = measure(NESTRT_MODE_PART);
-  EXPECT_LE(std::fabs(a.model - a.fp32), 2.0);
+  EXPECT_LE(std::fabs(a.model - a.fp32), 2.0 + 1e-9);
 }
 
 }  // namespace

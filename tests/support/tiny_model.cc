@@ -46,8 +46,8 @@ flatbuffers::Offset<fb::ModeParams> mode_params(flatbuffers::FlatBufferBuilder& 
   return fb::CreateModeParamsDirect(b, &scale, &zp, &biases, &mult);
 }
 
-flatbuffers::Offset<fb::Tensor> tensor(flatbuffers::FlatBufferBuilder& b, const char* name,
-                                       std::vector<int32_t> shape, float scale, int zp) {
+flatbuffers::Offset<fb::Tensor> tensor(flatbuffers::FlatBufferBuilder& b, const char* name, std::vector<int32_t> shape,
+                                       float scale, int zp) {
   return fb::CreateTensorDirect(b, name, &shape, fb::DataType::Int8, fb::CreateActivationQuant(b, scale, zp, -1, 1));
 }
 
@@ -75,19 +75,20 @@ void write_tiny_model(const std::string& path, const TinyModelSpec& s) {
                                                     &conv_low, mode_params(b, s.conv_channels, 0.004f, rng),
                                                     mode_params(b, s.conv_channels, 0.016f, rng));
   while (planes.high.size() % 64) planes.high.push_back(0), planes.low.push_back(0);
-  fb::BufferRef fc_high = add_weights(planes, size_t(s.classes) * size_t(s.conv_channels), l, s.high_bits, rng, &fc_low);
+  fb::BufferRef fc_high =
+      add_weights(planes, size_t(s.classes) * size_t(s.conv_channels), l, s.high_bits, rng, &fc_low);
   fc_high = fb::BufferRef(1, 0, fc_high.offset() + s.fc_high_offset_shift, fc_high.size());
   const auto fc_weights_shape = std::vector<int32_t>{s.classes, 1, 1, s.conv_channels};
-  const auto fc_w = fb::CreateNestedWeightsDirect(b, fb::WeightLayout::OHWI, &fc_weights_shape, &fc_high, &fc_low,
-                                                  mode_params(b, s.classes, 0.003f, rng),
-                                                  mode_params(b, s.classes, 0.012f, rng));
+  const auto fc_w =
+      fb::CreateNestedWeightsDirect(b, fb::WeightLayout::OHWI, &fc_weights_shape, &fc_high, &fc_low,
+                                    mode_params(b, s.classes, 0.003f, rng), mode_params(b, s.classes, 0.012f, rng));
 
   auto io = [&](std::vector<int32_t> v) { return b.CreateVector(v); };
   const auto conv_opts = fb::CreateConv2DOptions(b, 1, 1, 1, 1, 1, 1, 1, 1, 1);
   const auto pool_opts = fb::CreatePool2DOptions(b, s.height, s.width, 1, 1, 0, 0, 0, 0, false, 0.05f / 0.04f);
   std::vector<flatbuffers::Offset<fb::Operator>> ops = {
-      fb::CreateOperator(b, b.CreateString("conv"), fb::OpCode::Conv2D, io({0}), io({1}),
-                         fb::OpOptions::Conv2DOptions, conv_opts.Union(), conv_w, -128, 127),
+      fb::CreateOperator(b, b.CreateString("conv"), fb::OpCode::Conv2D, io({0}), io({1}), fb::OpOptions::Conv2DOptions,
+                         conv_opts.Union(), conv_w, -128, 127),
       fb::CreateOperator(b, b.CreateString("gap"), fb::OpCode::GlobalAveragePool, io({1}), io({2}),
                          fb::OpOptions::Pool2DOptions, pool_opts.Union()),
       fb::CreateOperator(b, b.CreateString("flatten"), fb::OpCode::Reshape, io({2}), io({3})),
@@ -110,7 +111,9 @@ TempPath::TempPath(const std::string& name) {
   const char* dir = std::getenv("TMPDIR");
   path_ = std::string(dir ? dir : "/tmp") + "/nestrt-test-" + std::to_string(getpid()) + "-" + name;
 }
-TempPath::~TempPath() { std::remove(path_.c_str()); }
+TempPath::~TempPath() {
+  std::remove(path_.c_str());
+}
 
 std::vector<uint8_t> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

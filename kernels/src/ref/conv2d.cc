@@ -29,7 +29,8 @@ void qs8_conv2d__ref(const ConvGeometry& g, const ActivationParams& a, const int
               if (ix < 0 || ix >= g.in_w) continue;
               const int8_t* in = input + ((static_cast<size_t>(n) * g.in_h + iy) * g.in_w + ix) * g.in_c +
                                  static_cast<size_t>(group) * in_per_group;
-              const int8_t* w = weights + ((static_cast<size_t>(oc) * g.kernel_h + ky) * g.kernel_w + kx) * in_per_group;
+              const int8_t* w =
+                  weights + ((static_cast<size_t>(oc) * g.kernel_h + ky) * g.kernel_w + kx) * in_per_group;
               for (int ic = 0; ic < in_per_group; ++ic) {
                 acc += (int32_t{in[ic]} - a.input_zero_point) * (int32_t{w[ic]} - wzp);
               }
