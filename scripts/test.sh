@@ -20,7 +20,7 @@ for arg in "$@"; do
 done
 
 jobs=$(nproc)
-qemu_samples=${NESTRT_QEMU_SAMPLES:-1000}
+qemu_samples=${NESTRT_QEMU_SAMPLES:-2000}
 qemu_cpus=(cortex-a53 cortex-a72 cortex-a76 max)
 step() { printf '\n== %s\n' "$*"; }
 
