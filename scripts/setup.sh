@@ -33,7 +33,7 @@ HOST_PKGS=(
   libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libcli11-dev libstb-dev libxxhash-dev zlib1g-dev
+  libcli11-dev libstb-dev libxxhash-dev zlib1g-dev libtomlplusplus-dev
   dataset-fashion-mnist
 )
 CROSS_PKGS=(g++-aarch64-linux-gnu qemu-user)

@@ -39,8 +39,8 @@ io::Preprocess make_preprocess(const ConvertOptions& options, int64_t channels) 
   p.color = options.color.value_or(channels == 3 ? io::Preprocess::Color::RGB : io::Preprocess::Color::Gray);
   for (const auto* values : {&p.mean, &p.std}) {
     if (values->size() > 1 && static_cast<int64_t>(values->size()) != channels) {
-      throw ConversionError("--mean/--std give " + std::to_string(values->size()) +
-                            " values; the model input has " + std::to_string(channels) + " channels");
+      throw ConversionError("--mean/--std give " + std::to_string(values->size()) + " values; the model input has " +
+                            std::to_string(channels) + " channels");
     }
   }
   for (float s : p.std) {
@@ -51,7 +51,9 @@ io::Preprocess make_preprocess(const ConvertOptions& options, int64_t channels) 
 
 }  // namespace
 
-std::string producer_string() { return std::string("nestrt-convert ") + NESTRT_VERSION; }
+std::string producer_string() {
+  return std::string("nestrt-convert ") + NESTRT_VERSION;
+}
 
 ConversionReport convert(const ConvertOptions& options, const ProgressFn& progress) {
   const NestConfig& nesting = options.nesting;
@@ -76,8 +78,8 @@ ConversionReport convert(const ConvertOptions& options, const ProgressFn& progre
 
   const io::SampleSource samples(options.calibration_path,
                                  {input_shape[0], input_shape[1], input_shape[2], input_shape[3]}, preprocess);
-  const size_t count = std::min(options.calibration_count == 0 ? samples.size() : options.calibration_count,
-                                samples.size());
+  const size_t count =
+      std::min(options.calibration_count == 0 ? samples.size() : options.calibration_count, samples.size());
   const std::vector<Range> ranges = calibrate(graph, samples, count, progress);
   const QuantisedModel model = quantise_graph(graph, ranges, nesting);
 

@@ -31,17 +31,17 @@ fb::ColorOrder color_order(io::Preprocess::Color color) {
 }
 
 std::pair<fb::OpOptions, flatbuffers::Offset<void>> build_options(flatbuffers::FlatBufferBuilder& b,
-                                                                   const QuantOperator& op) {
+                                                                  const QuantOperator& op) {
   const auto i32 = [](int64_t v) { return static_cast<int32_t>(v); };
   switch (op.code) {
     case fb::OpCode::Conv2D:
     case fb::OpCode::DepthwiseConv2D: {
       const ConvAttrs& c = op.conv;
-      return {fb::OpOptions::Conv2DOptions,
-              fb::CreateConv2DOptions(b, i32(c.stride_h), i32(c.stride_w), i32(c.dilation_h), i32(c.dilation_w),
-                                      i32(c.pad_top), i32(c.pad_left), i32(c.pad_bottom), i32(c.pad_right),
-                                      i32(c.groups))
-                  .Union()};
+      return {
+          fb::OpOptions::Conv2DOptions,
+          fb::CreateConv2DOptions(b, i32(c.stride_h), i32(c.stride_w), i32(c.dilation_h), i32(c.dilation_w),
+                                  i32(c.pad_top), i32(c.pad_left), i32(c.pad_bottom), i32(c.pad_right), i32(c.groups))
+              .Union()};
     }
     case fb::OpCode::MaxPool2D:
     case fb::OpCode::AveragePool2D:
@@ -54,8 +54,7 @@ std::pair<fb::OpOptions, flatbuffers::Offset<void>> build_options(flatbuffers::F
                   .Union()};
     }
     case fb::OpCode::Add:
-      return {fb::OpOptions::AddOptions,
-              fb::CreateAddOptions(b, op.add_multipliers[0], op.add_multipliers[1]).Union()};
+      return {fb::OpOptions::AddOptions, fb::CreateAddOptions(b, op.add_multipliers[0], op.add_multipliers[1]).Union()};
     case fb::OpCode::FullyConnected:
     case fb::OpCode::Reshape: break;
   }

@@ -157,7 +157,8 @@ void FloatExecutor::execute(const Node& node) {
         break;
       }
       {
-        const size_t channels = static_cast<size_t>(in_shape[1]), pixels = static_cast<size_t>(in_shape[2] * in_shape[3]);
+        const size_t channels = static_cast<size_t>(in_shape[1]),
+                     pixels = static_cast<size_t>(in_shape[2] * in_shape[3]);
         for (size_t c = 0; c < channels; ++c) {
           for (size_t p = 0; p < pixels; ++p) out[p * channels + c] = in[c * pixels + p];
         }

@@ -51,6 +51,8 @@ int Graph::producer(int v) const {
   return -1;
 }
 
-std::string Graph::describe(const Node& node) const { return node.onnx_op + " '" + node.name + "'"; }
+std::string Graph::describe(const Node& node) const {
+  return node.onnx_op + " '" + node.name + "'";
+}
 
 }  // namespace nestrt::converter

@@ -38,9 +38,13 @@ void merge_into_producers(Graph& graph, OpKind op, Accepts accepts, Merge merge)
 }
 
 // In NCHW and NHWC alike the elements of these tensors are in the same memory order.
-bool layout_agnostic(const Shape& s) { return s.size() == 2 || (s.size() == 4 && (s[1] == 1 || s[2] * s[3] == 1)); }
+bool layout_agnostic(const Shape& s) {
+  return s.size() == 2 || (s.size() == 4 && (s[1] == 1 || s[2] * s[3] == 1));
+}
 
-std::string where(const Graph& graph, const Node& node) { return graph.source_path + ": " + graph.describe(node); }
+std::string where(const Graph& graph, const Node& node) {
+  return graph.source_path + ": " + graph.describe(node);
+}
 
 // Why a node that should have been merged into its producer was not.
 std::string producer_story(const Graph& graph, const Node& node) {
@@ -108,10 +112,10 @@ void lower_reshapes(Graph& graph) {
     if (layout_agnostic(in) && layout_agnostic(out)) continue;
     const std::vector<int> consumers = graph.consumers(node.output);
     const bool flattens_map = in.size() == 4 && out == Shape{1, in[1] * in[2] * in[3]};
-    const bool feeds_only_fc =
-        !consumers.empty() && node.output != graph.output &&
-        std::all_of(consumers.begin(), consumers.end(),
-                    [&](int c) { return graph.nodes[static_cast<size_t>(c)].op == OpKind::kFullyConnected; });
+    const bool feeds_only_fc = !consumers.empty() && node.output != graph.output &&
+                               std::all_of(consumers.begin(), consumers.end(), [&](int c) {
+                                 return graph.nodes[static_cast<size_t>(c)].op == OpKind::kFullyConnected;
+                               });
     if (!flattens_map || !feeds_only_fc) {
       throw ConversionError(where(graph, node) + ": reshaping " + shape_string(in) + " to " + shape_string(out) +
                             " is not supported: in the runtime's NHWC layout it is a transpose; only flattening a "
@@ -167,12 +171,12 @@ void normalise(Graph& graph) {
         throw ConversionError(where(graph, node) + ": cannot fuse this activation: " + producer_story(graph, node) +
                               " (only a Conv, Gemm/MatMul or Add output read by nothing else can take it)");
       case OpKind::kBatchNorm:
-        throw ConversionError(where(graph, node) + ": cannot fold this BatchNormalization: " +
-                              producer_story(graph, node) +
+        throw ConversionError(where(graph, node) +
+                              ": cannot fold this BatchNormalization: " + producer_story(graph, node) +
                               " (only a BatchNormalization after a Conv read by nothing else is supported)");
       case OpKind::kAddConstant:
-        throw ConversionError(where(graph, node) + ": cannot fold this constant Add into a bias: " +
-                              producer_story(graph, node) +
+        throw ConversionError(where(graph, node) +
+                              ": cannot fold this constant Add into a bias: " + producer_story(graph, node) +
                               " (only a constant Add after a MatMul/Gemm read by nothing else is supported)");
     }
   }

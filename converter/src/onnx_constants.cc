@@ -27,8 +27,11 @@ ConstantTensor constant_from_tensor(const onnx::TensorProto& tensor, const std::
   }
   ConstantTensor c;
   c.dims.assign(tensor.dims().begin(), tensor.dims().end());
+  int64_t count = 1;
   for (int64_t d : c.dims) {
-    if (d < 0) throw ConversionError(where + ": tensor '" + tensor.name() + "' has a negative dimension");
+    if (d < 0 || __builtin_mul_overflow(count, d, &count)) {
+      throw ConversionError(where + ": tensor '" + tensor.name() + "' has invalid dimensions " + shape_string(c.dims));
+    }
   }
   switch (tensor.data_type()) {
     case onnx::TensorProto::FLOAT: c.floats = parse<float>(tensor, where); break;
@@ -44,16 +47,17 @@ ConstantTensor constant_from_tensor(const onnx::TensorProto& tensor, const std::
       break;
     }
     default:
-      throw ConversionError(where + ": tensor '" + tensor.name() + "' has element type " +
-                            onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(tensor.data_type())) +
-                            " (supported: FLOAT, DOUBLE, INT64, INT32)");
+      throw ConversionError(
+          where + ": tensor '" + tensor.name() + "' has element type " +
+          onnx::TensorProto_DataType_Name(static_cast<onnx::TensorProto_DataType>(tensor.data_type())) +
+          " (supported: FLOAT, DOUBLE, INT64, INT32)");
   }
   if (tensor.data_type() == onnx::TensorProto::INT64 || tensor.data_type() == onnx::TensorProto::INT32) {
     c.integral = true;
     c.floats.assign(c.ints.begin(), c.ints.end());
   }
   const size_t size = c.floats.size();
-  if (static_cast<int64_t>(size) != element_count(c.dims)) {
+  if (static_cast<int64_t>(size) != count) {
     throw ConversionError(where + ": tensor '" + tensor.name() + "' of shape " + shape_string(c.dims) + " holds " +
                           std::to_string(size) + " values");
   }

@@ -16,9 +16,9 @@ namespace nestrt::converter {
 
 struct ConstantTensor {
   Shape dims;
-  bool integral = false;        // INT32 / INT64 source
-  std::vector<float> floats;    // every constant, converted
-  std::vector<int64_t> ints;    // integral constants only
+  bool integral = false;      // INT32 / INT64 source
+  std::vector<float> floats;  // every constant, converted
+  std::vector<int64_t> ints;  // integral constants only
 };
 
 // Throws ConversionError prefixed with `where` for external data, unsupported element types or

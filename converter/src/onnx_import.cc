@@ -82,7 +82,7 @@ class Importer {
   Graph graph_;
   std::map<std::string, ConstantTensor> constants_;
   std::map<std::string, int> values_by_name_;
-  std::set<std::string> used_names_;  // read by some node or a graph output
+  std::set<std::string> used_names_;       // read by some node or a graph output
   std::map<std::string, Shape> inferred_;  // ONNX shape inference; -1 for unknown dims
 };
 
@@ -188,7 +188,9 @@ void Importer::add_graph_input() {
     }
     shape.push_back(dims[i].dim_value());
   }
-  if (shape.size() != 4 || shape[0] != 1 || shape[1] <= 0 || shape[2] <= 0 || shape[3] <= 0) {
+  constexpr int64_t kMaxDim = int64_t{1} << 20;  // keeps every derived size far from overflow
+  if (shape.size() != 4 || shape[0] != 1 || shape[1] <= 0 || shape[2] <= 0 || shape[3] <= 0 || shape[1] > kMaxDim ||
+      shape[2] > kMaxDim || shape[3] > kMaxDim) {
     throw ConversionError(what + " has shape " + shape_string(shape) +
                           "; nestrt-convert needs an image input [1,C,H,W] (batch 1)");
   }
@@ -207,8 +209,8 @@ void Importer::import_node(const onnx::NodeProto& proto, size_t index) {
   node.onnx_op = proto.op_type();
   node.name = proto.name().empty() ? proto.op_type() + "_" + std::to_string(index) : proto.name();
   if (!proto.domain().empty() && proto.domain() != "ai.onnx") {
-    throw ConversionError(source_ + ": unsupported operator '" + proto.domain() + "::" + proto.op_type() +
-                          "' (node '" + node.name + "', opset " + std::to_string(graph_.opset) + ")");
+    throw ConversionError(source_ + ": unsupported operator '" + proto.domain() + "::" + proto.op_type() + "' (node '" +
+                          node.name + "', opset " + std::to_string(graph_.opset) + ")");
   }
   if (proto.op_type() == "Constant") {
     constants_[proto.output(0)] = constant_from_node(proto, where(node));
@@ -295,7 +297,8 @@ void Importer::import_conv(const onnx::NodeProto& proto, Node& node) {
   const int x = activation(proto, node, 0);
   require_rank(node, x, 4);
   const ConstantTensor& w = constant(proto, node, 1, "weight");
-  if (w.dims.size() != 4) fail(node, "weight has shape " + shape_string(w.dims) + "; only 2-D convolution is supported");
+  if (w.dims.size() != 4)
+    fail(node, "weight has shape " + shape_string(w.dims) + "; only 2-D convolution is supported");
   const Shape& in = shape_of(x);
   const int64_t out_channels = w.dims[0];
   const NodeAttributes attrs(proto, where(node));
@@ -310,12 +313,12 @@ void Importer::import_conv(const onnx::NodeProto& proto, Node& node) {
   const std::vector<int64_t> dilations = attrs.get_ints("dilations", {1, 1}, 2);
   const std::vector<int64_t> pads = attrs.get_ints("pads", {0, 0, 0, 0}, 4);
   const std::string auto_pad = attrs.get_string("auto_pad", "NOTSET");
-  const AxisResult h = resolve_axis({in[2], kernel[0], strides[0], dilations[0], pads[0], pads[2]}, auto_pad, false,
-                                    where(node));
-  const AxisResult wd = resolve_axis({in[3], kernel[1], strides[1], dilations[1], pads[1], pads[3]}, auto_pad, false,
-                                     where(node));
-  node.conv = {strides[0], strides[1], dilations[0], dilations[1], h.pad_begin, wd.pad_begin, h.pad_end, wd.pad_end,
-               groups};
+  const AxisResult h =
+      resolve_axis({in[2], kernel[0], strides[0], dilations[0], pads[0], pads[2]}, auto_pad, false, where(node));
+  const AxisResult wd =
+      resolve_axis({in[3], kernel[1], strides[1], dilations[1], pads[1], pads[3]}, auto_pad, false, where(node));
+  node.conv = {strides[0],   strides[1], dilations[0], dilations[1], h.pad_begin,
+               wd.pad_begin, h.pad_end,  wd.pad_end,   groups};
   node.inputs = {x};
   node.weight_shape = w.dims;
   node.weights = w.floats;
@@ -351,8 +354,8 @@ void Importer::import_gemm(const onnx::NodeProto& proto, Node& node) {
   const int64_t k = trans_b ? b.dims[1] : b.dims[0];
   const int64_t n = trans_b ? b.dims[0] : b.dims[1];
   if (shape_of(a)[1] != k) {
-    fail(node, "A " + shape_string(shape_of(a)) + " and B " + shape_string(b.dims) +
-                   (trans_b ? " (transposed)" : "") + " do not multiply");
+    fail(node, "A " + shape_string(shape_of(a)) + " and B " + shape_string(b.dims) + (trans_b ? " (transposed)" : "") +
+                   " do not multiply");
   }
   const float alpha = attrs.get_float("alpha", 1.0f), beta = attrs.get_float("beta", 1.0f);
   std::vector<float> weights(static_cast<size_t>(n * k));
@@ -379,7 +382,8 @@ void Importer::import_matmul(const onnx::NodeProto& proto, Node& node) {
   require_rank(node, a, 2);
   const ConstantTensor& b = constant(proto, node, 1, "weight (B)");
   if (b.dims.size() != 2 || b.dims[0] != shape_of(a)[1]) {
-    fail(node, "A " + shape_string(shape_of(a)) + " and B " + shape_string(b.dims) + " do not multiply as [1,K] x [K,N]");
+    fail(node,
+         "A " + shape_string(shape_of(a)) + " and B " + shape_string(b.dims) + " do not multiply as [1,K] x [K,N]");
   }
   const int64_t k = b.dims[0], n = b.dims[1];
   std::vector<float> weights(static_cast<size_t>(n * k));
@@ -469,6 +473,11 @@ void Importer::import_batch_norm(const onnx::NodeProto& proto, Node& node) {
     *params[i] = c.floats;
   }
   node.batch_norm.epsilon = attrs.get_float("epsilon", 1e-5f);
+  for (size_t c = 0; c < channels; ++c) {
+    if (!(static_cast<double>(node.batch_norm.variance[c]) + node.batch_norm.epsilon > 0.0)) {
+      fail(node, "variance + epsilon of channel " + std::to_string(c) + " is not positive");
+    }
+  }
   node.inputs = {x};
   node.output = add_value(proto.output(0), shape_of(x));
 }
@@ -486,13 +495,16 @@ Shape Importer::import_pool_window(const onnx::NodeProto& proto, Node& node, boo
   if (dilations[0] != 1 || dilations[1] != 1) fail(node, "dilated pooling is not supported");
   const std::string auto_pad = attrs.get_string("auto_pad", "NOTSET");
   const bool ceil_mode = attrs.get_int("ceil_mode", 0) != 0;
-  const AxisResult h = resolve_axis({in[2], kernel[0], strides[0], 1, pads[0], pads[2]}, auto_pad, ceil_mode, where(node));
-  const AxisResult w = resolve_axis({in[3], kernel[1], strides[1], 1, pads[1], pads[3]}, auto_pad, ceil_mode, where(node));
+  const AxisResult h =
+      resolve_axis({in[2], kernel[0], strides[0], 1, pads[0], pads[2]}, auto_pad, ceil_mode, where(node));
+  const AxisResult w =
+      resolve_axis({in[3], kernel[1], strides[1], 1, pads[1], pads[3]}, auto_pad, ceil_mode, where(node));
   if (h.pad_begin >= kernel[0] || h.pad_end >= kernel[0] || w.pad_begin >= kernel[1] || w.pad_end >= kernel[1]) {
     fail(node, "padding as large as the kernel is not supported (windows of padding only)");
   }
-  node.pool = {kernel[0], kernel[1], strides[0], strides[1], h.pad_begin, w.pad_begin, h.pad_end, w.pad_end,
-               average && attrs.get_int("count_include_pad", 0) != 0};
+  node.pool = {kernel[0],  kernel[1],   strides[0],
+               strides[1], h.pad_begin, w.pad_begin,
+               h.pad_end,  w.pad_end,   average && attrs.get_int("count_include_pad", 0) != 0};
   node.inputs = {x};
   return {1, in[1], h.output, w.output};
 }
@@ -548,16 +560,24 @@ void Importer::import_reshape(const onnx::NodeProto& proto, Node& node) {
       infer_axis = static_cast<int>(i);
       d = 1;
     } else if (d <= 0) {
-      fail(node, "shape " + shape_string(target.ints) + " is not supported");
+      fail(node, "shape " + shape_string(target.ints) + " does not fit an input of shape " + shape_string(in));
     }
     out.push_back(d);
   }
-  const int64_t known = element_count(out), total = element_count(in);
+  const int64_t total = element_count(in);
+  int64_t known = 1;
+  for (int64_t d : out) {
+    if (__builtin_mul_overflow(known, d, &known) || known > total) {
+      fail(node, "cannot reshape " + shape_string(in) + " to " + shape_string(target.ints));
+    }
+  }
   if (infer_axis >= 0) {
-    if (known == 0 || total % known != 0) fail(node, "cannot reshape " + shape_string(in) + " to " + shape_string(target.ints));
+    if (known == 0 || total % known != 0)
+      fail(node, "cannot reshape " + shape_string(in) + " to " + shape_string(target.ints));
     out[static_cast<size_t>(infer_axis)] = total / known;
   }
-  if (element_count(out) != total) fail(node, "cannot reshape " + shape_string(in) + " to " + shape_string(target.ints));
+  if (element_count(out) != total)
+    fail(node, "cannot reshape " + shape_string(in) + " to " + shape_string(target.ints));
   node.inputs = {x};
   node.output = add_value(proto.output(0), out);
 }

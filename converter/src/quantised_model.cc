@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "nestrt/converter/error.h"
@@ -12,8 +13,15 @@ namespace {
 // Runtime tensor shape: NHWC for 4-D, [N, C] for 2-D.
 std::vector<int32_t> runtime_shape(const Graph& graph, int v) {
   const Shape& s = graph.value(v).shape;
-  if (s.size() == 4) return {static_cast<int32_t>(s[0]), static_cast<int32_t>(s[2]), static_cast<int32_t>(s[3]),
-                             static_cast<int32_t>(s[1])};
+  for (int64_t d : s) {
+    if (d <= 0 || d > std::numeric_limits<int32_t>::max()) {
+      throw ConversionError(graph.source_path + ": tensor '" + graph.value(v).name + "' has shape " + shape_string(s) +
+                            ", which the file format cannot hold");
+    }
+  }
+  if (s.size() == 4)
+    return {static_cast<int32_t>(s[0]), static_cast<int32_t>(s[2]), static_cast<int32_t>(s[3]),
+            static_cast<int32_t>(s[1])};
   if (s.size() == 2) return {static_cast<int32_t>(s[0]), static_cast<int32_t>(s[1])};
   throw ConversionError(graph.source_path + ": tensor '" + graph.value(v).name + "' has shape " + shape_string(s) +
                         "; the runtime supports 4-D and 2-D tensors");
@@ -32,7 +40,8 @@ std::vector<float> to_ohwi(const Node& node, std::vector<int32_t>& shape) {
   for (int64_t o = 0; o < out; ++o)
     for (int64_t i = 0; i < in; ++i)
       for (int64_t y = 0; y < kh; ++y)
-        for (int64_t x = 0; x < kw; ++x) ohwi[((o * kh + y) * kw + x) * in + i] = node.weights[((o * in + i) * kh + y) * kw + x];
+        for (int64_t x = 0; x < kw; ++x)
+          ohwi[((o * kh + y) * kw + x) * in + i] = node.weights[((o * in + i) * kh + y) * kw + x];
   return ohwi;
 }
 
@@ -100,7 +109,9 @@ QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& rang
     tensor_of[v] = static_cast<int32_t>(model.tensors.size());
     model.tensors.push_back({graph.value(v).name, runtime_shape(graph, v), quant});
   };
-  const auto quant_of = [&](int v) -> const ActivationQuant& { return model.tensors[static_cast<size_t>(tensor_of.at(v))].quant; };
+  const auto quant_of = [&](int v) -> const ActivationQuant& {
+    return model.tensors[static_cast<size_t>(tensor_of.at(v))].quant;
+  };
   const Range& input_range = ranges.at(static_cast<size_t>(graph.input));
   add_tensor(graph.input, quantise_activation(input_range.min, input_range.max));
 

@@ -46,7 +46,9 @@ std::string json_string(const std::string& s) {
 }
 
 // JSON has no infinity: exact reconstructions are reported as null.
-std::string json_number(double v) { return std::isfinite(v) ? format("%.6g", v) : "null"; }
+std::string json_number(double v) {
+  return std::isfinite(v) ? format("%.6g", v) : "null";
+}
 
 }  // namespace
 
@@ -79,8 +81,8 @@ ConversionReport make_report(const QuantisedModel& model) {
 }
 
 std::string format_table(const ConversionReport& report) {
-  const std::vector<std::string> header = {"layer", "op", "weights (OHWI)", "SQNR full dB", "SQNR part dB", "high B",
-                                           "low B"};
+  const std::vector<std::string> header = {"layer",        "op",     "weights (OHWI)", "SQNR full dB",
+                                           "SQNR part dB", "high B", "low B"};
   std::vector<std::vector<std::string>> rows;
   for (const LayerReport& l : report.layers) {
     const bool w = !l.weight_shape.empty();
@@ -99,7 +101,8 @@ std::string format_table(const ConversionReport& report) {
   };
   std::string out = line(header);
   for (const auto& row : rows) out += line(row);
-  const uint32_t h = static_cast<uint32_t>(report.nesting.high_bits), n = static_cast<uint32_t>(report.nesting.total_bits);
+  const uint32_t h = static_cast<uint32_t>(report.nesting.high_bits),
+                 n = static_cast<uint32_t>(report.nesting.total_bits);
   out += "nesting " + std::to_string(n) + ":" + std::to_string(h) + " (high " + std::to_string(h) + " bits, low " +
          std::to_string(n - h) + " bits), calibrated on " + std::to_string(report.calibration_samples) + " samples\n";
   out += "total: file " + std::to_string(report.file_size) + " bytes, high planes " +
@@ -123,8 +126,7 @@ std::string to_json(const ConversionReport& report) {
     const LayerReport& l = report.layers[i];
     const bool w = !l.weight_shape.empty();
     s += std::string(i ? "," : "") + "\n    {\"name\": " + json_string(l.name) + ", \"op\": " + json_string(l.op) +
-         ", \"source_op\": " + json_string(l.source_op) +
-         ", \"weight_shape\": " + (w ? l.weight_shape : "null") +
+         ", \"source_op\": " + json_string(l.source_op) + ", \"weight_shape\": " + (w ? l.weight_shape : "null") +
          ", \"sqnr_full_db\": " + (w ? json_number(l.sqnr_full_db) : "null") +
          ", \"sqnr_part_db\": " + (w ? json_number(l.sqnr_part_db) : "null") +
          ", \"high_bytes\": " + std::to_string(l.high_bytes) + ", \"low_bytes\": " + std::to_string(l.low_bytes) +

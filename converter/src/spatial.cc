@@ -7,8 +7,14 @@
 namespace nestrt::converter {
 
 AxisResult resolve_axis(const AxisWindow& w, const std::string& auto_pad, bool ceil_mode, const std::string& where) {
-  if (w.kernel <= 0 || w.stride <= 0 || w.dilation <= 0 || w.pad_begin < 0 || w.pad_end < 0) {
-    throw ConversionError(where + ": kernel, stride and dilation must be positive and pads non-negative");
+  // The upper bound keeps every size computation below far from overflow.
+  constexpr int64_t kLimit = int64_t{1} << 24;
+  const auto in_range = [&](int64_t v, int64_t lowest) { return v >= lowest && v <= kLimit; };
+  if (!in_range(w.input, 1) || !in_range(w.kernel, 1) || !in_range(w.stride, 1) || !in_range(w.dilation, 1) ||
+      !in_range(w.pad_begin, 0) || !in_range(w.pad_end, 0)) {
+    throw ConversionError(where +
+                          ": kernel, stride and dilation must be positive and pads non-negative (and all below " +
+                          std::to_string(kLimit) + ")");
   }
   const int64_t extent = (w.kernel - 1) * w.dilation + 1;
   AxisResult r;

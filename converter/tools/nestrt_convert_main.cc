@@ -28,9 +28,10 @@ std::string parse_nesting(const std::string& text, nestrt::converter::NestConfig
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Converts an ONNX float model into a nested int8 .nest model: every weight is split into a high part "
-               "(served alone in part mode) and a low part (added in full mode, exact int8).",
-               "nestrt-convert"};
+  CLI::App app{
+      "Converts an ONNX float model into a nested int8 .nest model: every weight is split into a high part "
+      "(served alone in part mode) and a low part (added in full mode, exact int8).",
+      "nestrt-convert"};
   ConvertOptions options;
   std::string nest_text = "8:6", color, report_path;
   bool quiet = false;
@@ -62,6 +63,9 @@ int main(int argc, char** argv) {
   app.add_option("--report", report_path, "also write the per-layer report as JSON");
   app.add_flag("-q,--quiet", quiet, "print errors only");
   app.set_version_flag("--version", nestrt::converter::producer_string());
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "nestrt-convert: usage error: " + std::string(e.what()) + "\nRun with --help for more information.\n";
+  });
 
   try {
     app.parse(argc, argv);

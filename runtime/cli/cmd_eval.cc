@@ -120,6 +120,7 @@ int eval(const EvalOptions& o) {
 
 }  // namespace
 
+namespace {
 Command add_eval_command(CLI::App& app) {
   auto options = std::make_shared<EvalOptions>();
   CLI::App* cmd = app.add_subcommand("eval", "Measure top-1/top-5 on a labelled set, in one mode or both");
@@ -136,5 +137,9 @@ Command add_eval_command(CLI::App& app) {
   cmd->add_option("--limit", options->limit, "Evaluate only the first N samples (0: all)")->capture_default_str();
   return [cmd, options] { return cmd->parsed() ? eval(*options) : -1; };
 }
+
+}  // namespace
+
+NESTRT_REGISTER_COMMAND(30, add_eval_command);
 
 }  // namespace nestrt::cli

@@ -99,6 +99,7 @@ int info(const InfoOptions& o) {
 
 }  // namespace
 
+namespace {
 Command add_info_command(CLI::App& app) {
   auto options = std::make_shared<InfoOptions>();
   CLI::App* cmd = app.add_subcommand("info", "Describe a model file: nesting, graph, sections, checksums");
@@ -110,5 +111,9 @@ Command add_info_command(CLI::App& app) {
       ->capture_default_str();
   return [cmd, options] { return cmd->parsed() ? info(*options) : -1; };
 }
+
+}  // namespace
+
+NESTRT_REGISTER_COMMAND(10, add_info_command);
 
 }  // namespace nestrt::cli

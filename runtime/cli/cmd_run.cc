@@ -62,6 +62,7 @@ int run(const RunOptions& o) {
 
 }  // namespace
 
+namespace {
 Command add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Run a model on an input and print the top-k classes");
@@ -77,5 +78,9 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--limit", options->limit, "Most samples to run from a multi-sample input")->capture_default_str();
   return [cmd, options] { return cmd->parsed() ? run(*options) : -1; };
 }
+
+}  // namespace
+
+NESTRT_REGISTER_COMMAND(20, add_run_command);
 
 }  // namespace nestrt::cli

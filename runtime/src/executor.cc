@@ -12,9 +12,10 @@ namespace {
 namespace fb = nestrt::fb;
 using kernels::NestMode;
 
-void run_op(const OpPlan& op, NestMode mode, std::vector<std::vector<int8_t>>& buffers, int8_t* scratch) {
-  const int8_t* in = buffers[static_cast<size_t>(op.inputs[0])].data();
-  int8_t* out = buffers[static_cast<size_t>(op.output)].data();
+void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, int8_t* const* tensors, int8_t* scratch) {
+  const int8_t* in = tensors[op.inputs[0]];
+  int8_t* out = tensors[op.output];
+  const size_t out_elements = plan.tensors[static_cast<size_t>(op.output)].elements;
   const kernels::ChannelQuant& quant = mode == NestMode::kFull ? op.full_quant : op.part_quant;
   switch (op.code) {
     case fb::OpCode::Conv2D:
@@ -30,8 +31,7 @@ void run_op(const OpPlan& op, NestMode mode, std::vector<std::vector<int8_t>>& b
       kernels::qs8_fully_connected__ref(op.fc_batch, op.fc_in, op.fc_out, op.activation, in, scratch, quant, out);
       break;
     case fb::OpCode::Add:
-      kernels::qs8_add__ref(buffers[static_cast<size_t>(op.output)].size(), op.add, in,
-                            buffers[static_cast<size_t>(op.inputs[1])].data(), out);
+      kernels::qs8_add__ref(out_elements, op.add, in, tensors[op.inputs[1]], out);
       break;
     case fb::OpCode::MaxPool2D:
       kernels::qs8_maxpool2d__ref(op.pool, op.activation.output_min, op.activation.output_max, in, out);
@@ -40,7 +40,9 @@ void run_op(const OpPlan& op, NestMode mode, std::vector<std::vector<int8_t>>& b
     case fb::OpCode::GlobalAveragePool:
       kernels::qs8_avgpool2d__ref(op.pool, op.activation, op.pool_multiplier, in, out);
       break;
-    case fb::OpCode::Reshape: std::copy_n(in, buffers[static_cast<size_t>(op.output)].size(), out); break;
+    case fb::OpCode::Reshape:
+      if (in != out) std::copy_n(in, out_elements, out);  // an arena may alias a reshape in place
+      break;
   }
 }
 
@@ -61,10 +63,11 @@ void for_each_layout_pair(const TensorInfo& t, Fn fn) {
 
 }  // namespace
 
-void execute(const GraphPlan& plan, nestrt_mode mode, std::vector<std::vector<int8_t>>& buffers,
-             int8_t* decode_scratch) {
+size_t op_scratch_bytes(const OpPlan& op) { return op.planes.count; }  // the decoded weights
+
+void execute(const GraphPlan& plan, nestrt_mode mode, int8_t* const* tensors, int8_t* scratch) {
   const NestMode m = mode == NESTRT_MODE_FULL ? NestMode::kFull : NestMode::kPart;
-  for (const OpPlan& op : plan.ops) run_op(op, m, buffers, decode_scratch);
+  for (const OpPlan& op : plan.ops) run_op(plan, op, m, tensors, scratch);
 }
 
 void quantize_input(const TensorInfo& tensor, const float* nchw, int8_t* nhwc) {

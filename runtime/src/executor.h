@@ -9,9 +9,13 @@
 
 namespace nestrt::runtime {
 
-// buffers[i] holds tensor i (NHWC int8); decode_scratch holds plan.max_weight_elements bytes.
-void execute(const GraphPlan& plan, nestrt_mode mode, std::vector<std::vector<int8_t>>& buffers,
-             int8_t* decode_scratch);
+// Scratch bytes one operator needs (decoded weight panels, im2col rows, ...). A session
+// allocates the maximum over its plan once, so running allocates nothing.
+size_t op_scratch_bytes(const OpPlan& op);
+
+// tensors[i] points at tensor i (NHWC int8, plan.tensors[i].elements bytes); scratch holds at
+// least the maximum of op_scratch_bytes over the plan.
+void execute(const GraphPlan& plan, nestrt_mode mode, int8_t* const* tensors, int8_t* scratch);
 
 // Float (source layout, NCHW) -> int8 NHWC with the tensor's quantisation, and back.
 void quantize_input(const TensorInfo& tensor, const float* nchw, int8_t* nhwc);

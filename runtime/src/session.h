@@ -23,7 +23,8 @@ class Session {
  private:
   Model& model_;
   std::vector<std::vector<int8_t>> buffers_;
-  std::vector<int8_t> decode_scratch_;
+  std::vector<int8_t*> tensors_;  // tensors_[i] -> buffers_[i]
+  std::vector<int8_t> scratch_;
 };
 
 }  // namespace nestrt::runtime

@@ -34,7 +34,9 @@ class Cli : public ::testing::Test {
     testing::tiny_cnn().save(dir_.file("tiny.onnx"));
     testing::write_npy(dir_.file("calib.npy"), {8, 1, 8, 8}, testing::random_floats(512, 3, 0.0f, 1.0f));
   }
-  std::string common() const { return dir_.file("tiny.onnx") + " -o " + dir_.file("out.nest") + " --calib " + dir_.file("calib.npy"); }
+  std::string common() const {
+    return dir_.file("tiny.onnx") + " -o " + dir_.file("out.nest") + " --calib " + dir_.file("calib.npy");
+  }
   TempDir dir_;
 };
 
@@ -60,7 +62,11 @@ TEST_F(Cli, HelpAndSuccess) {
 
 TEST_F(Cli, UsageErrorsExitWith2) {
   EXPECT_EQ(run_convert("").exit_code, 2);
-  EXPECT_EQ(run_convert(common() + " --nest 8:8").exit_code, 2);
+  const CommandResult nest = run_convert(common() + " --nest 8:8");
+  EXPECT_EQ(nest.exit_code, 2);
+  EXPECT_NE(nest.output.find("nestrt-convert: usage error: --nest: high bits must be between 1 and 7"),
+            std::string::npos)
+      << nest.output;
   EXPECT_EQ(run_convert(common() + " --nest 7:4").exit_code, 2);
   EXPECT_EQ(run_convert(common() + " --nest six").exit_code, 2);
   EXPECT_EQ(run_convert(common() + " --color purple").exit_code, 2);
@@ -70,7 +76,8 @@ TEST_F(Cli, UsageErrorsExitWith2) {
 }
 
 TEST_F(Cli, ConversionErrorsExitWith1) {
-  const CommandResult bad = run_convert(dir_.file("tiny.onnx") + " -o " + dir_.file("out.nest") + " --calib " + dir_.file("nothing"));
+  const CommandResult bad =
+      run_convert(dir_.file("tiny.onnx") + " -o " + dir_.file("out.nest") + " --calib " + dir_.file("nothing"));
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.output.rfind("nestrt-convert: error: ", 0), 0u) << bad.output;
   EXPECT_NE(bad.output.find("no such file or directory"), std::string::npos) << bad.output;

@@ -62,9 +62,9 @@ TEST(Convert, TinyModelFollowsTheFileContract) {
   EXPECT_EQ(tensor(g.outputs()->Get(0))->name()->str(), "logits");
   EXPECT_EQ(shape(tensor(g.outputs()->Get(0))), (std::vector<int32_t>{1, 3}));
 
-  const std::vector<fb::OpCode> expected = {fb::OpCode::Conv2D,       fb::OpCode::MaxPool2D, fb::OpCode::DepthwiseConv2D,
-                                            fb::OpCode::Add,          fb::OpCode::Conv2D,    fb::OpCode::AveragePool2D,
-                                            fb::OpCode::Reshape,      fb::OpCode::FullyConnected};
+  const std::vector<fb::OpCode> expected = {fb::OpCode::Conv2D,  fb::OpCode::MaxPool2D,     fb::OpCode::DepthwiseConv2D,
+                                            fb::OpCode::Add,     fb::OpCode::Conv2D,        fb::OpCode::AveragePool2D,
+                                            fb::OpCode::Reshape, fb::OpCode::FullyConnected};
   ASSERT_EQ(g.operators()->size(), expected.size());
   const std::vector<std::vector<int32_t>> weight_shapes = {{4, 3, 3, 1}, {4, 3, 3, 1}, {8, 1, 1, 4}, {3, 1, 1, 32}};
   size_t weighted = 0;
@@ -145,7 +145,7 @@ TEST(Convert, UnsupportedOperatorLeavesNoFileAndKeepsAnExistingOne) {
   testing::OnnxBuilder b;
   b.input("x", {1, 1, 8, 8});
   b.node("Softmax", {"x"}, {"y"}, "softmax_node");
-  b.output("y");
+  b.output("y", 4);
   b.save(dir.file("softmax.onnx"));
   options.input_path = dir.file("softmax.onnx");
   const std::string error = error_of<ConversionError>([&] { convert(options); });
@@ -156,7 +156,9 @@ TEST(Convert, UnsupportedOperatorLeavesNoFileAndKeepsAnExistingOne) {
   EXPECT_THROW(convert(options), ConversionError);
   EXPECT_EQ(read_all(options.output_path), "precious");
   size_t files = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(options.output_path).parent_path())) ++files;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(options.output_path).parent_path()))
+    ++files;
   EXPECT_EQ(files, 5u);  // tiny.onnx, calib.npy, labels.txt, softmax.onnx, tiny.nest: no temporaries
 }
 

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <random>
+
+#include "nestrt/converter/emit.h"
 #include "nestrt/converter/error.h"
+#include "nestrt/converter/float_executor.h"
+#include "nestrt/converter/normalise.h"
 #include "test_util.h"
 
 namespace nestrt::converter {
@@ -20,7 +26,7 @@ OnnxBuilder conv_then(const std::string& op, const std::string& name) {
   b.initializer("w", {3, 2, 3, 3}, random_floats(54, 1));
   b.node("Conv", {"x", "w"}, {"c"}, "conv");
   b.node(op, {"c"}, {"y"}, name);
-  b.output("y");
+  b.output("y", 4);
   return b;
 }
 
@@ -40,14 +46,13 @@ TEST(Import, TinyCnnShapesAndSymbolicBatch) {
   EXPECT_EQ(fc.weight_shape, (Shape{3, 32}));
   const std::vector<float> w = random_floats(96, 10), b = random_floats(3, 11);
   EXPECT_FLOAT_EQ(fc.weights[5], 0.5f * w[5]);  // alpha, transB = 1
-  EXPECT_FLOAT_EQ(fc.bias[2], 2.0f * b[2]);      // beta
+  EXPECT_FLOAT_EQ(fc.bias[2], 2.0f * b[2]);     // beta
 }
 
 TEST(Import, UnsupportedOperatorNamesOpNodeAndOpset) {
   const std::string error =
       error_of<ConversionError>([] { import_onnx_model(conv_then("Softmax", "probs").model(), "m.onnx"); });
-  EXPECT_NE(error.find("m.onnx: unsupported operator 'Softmax' (node 'probs', opset 13)"), std::string::npos)
-      << error;
+  EXPECT_NE(error.find("m.onnx: unsupported operator 'Softmax' (node 'probs', opset 13)"), std::string::npos) << error;
 }
 
 TEST(Import, UnnamedNodesGetNames) {
@@ -61,7 +66,7 @@ TEST(Import, RejectsTwoInputs) {
   b.input("a", {1, 1, 2, 2});
   b.input("b", {1, 1, 2, 2});
   b.node("Add", {"a", "b"}, {"y"}, "add");
-  b.output("y");
+  b.output("y", 4);
   const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "m.onnx"); });
   EXPECT_NE(error.find("2 inputs ('a', 'b'); nestrt-convert supports exactly one"), std::string::npos) << error;
 }
@@ -70,7 +75,7 @@ TEST(Import, RejectsRuntimeWeights) {
   OnnxBuilder b;
   b.input("x", {1, 1, 4, 4});
   b.node("Conv", {"x", "x"}, {"y"}, "self_conv");
-  b.output("y");
+  b.output("y", 4);
   const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "m.onnx"); });
   EXPECT_NE(error.find("Conv node 'self_conv': the weight ('x') must be a constant"), std::string::npos) << error;
 }
@@ -96,7 +101,7 @@ TEST(Import, CeilModeOnlyWhereItChangesNothing) {
     set_ints(pool, "kernel_shape", {2, 2});
     set_ints(pool, "strides", {2, 2});
     set_int(pool, "ceil_mode", 1);
-    b.output("y");
+    b.output("y", 4);
     return b;
   };
   EXPECT_EQ(import_onnx_model(model(8).model(), "even.onnx").nodes.size(), 1u);
@@ -107,8 +112,7 @@ TEST(Import, CeilModeOnlyWhereItChangesNothing) {
 TEST(Import, NotAnOnnxFile) {
   testing::TempDir dir;
   testing::write_npy(dir.file("x.onnx"), {1}, {1.0f});
-  EXPECT_NE(error_of<ConversionError>([&] { import_onnx_file(dir.file("x.onnx")); }).find("x.onnx"),
-            std::string::npos);
+  EXPECT_NE(error_of<ConversionError>([&] { import_onnx_file(dir.file("x.onnx")); }).find("x.onnx"), std::string::npos);
   EXPECT_NE(error_of<ConversionError>([&] { import_onnx_file(dir.file("none.onnx")); }).find("cannot open"),
             std::string::npos);
 }
@@ -117,9 +121,48 @@ TEST(Import, CheckerErrorsAreReported) {
   OnnxBuilder b;
   b.input("x", {1, 1, 2, 2});
   b.node("Relu", {"nowhere"}, {"y"}, "relu");
-  b.output("y");
+  b.output("y", 4);
   const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "bad.onnx"); });
   EXPECT_NE(error.find("bad.onnx: the ONNX checker rejects the model"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace nestrt::converter
+
+namespace nestrt::converter {
+namespace {
+
+// Damaged files (truncated, bytes flipped) must end in a ConversionError or a valid graph, never a
+// crash or another exception type. Run under ASan/UBSan to make this meaningful.
+TEST(Import, DamagedFilesFailCleanly) {
+  std::string bytes;
+  ASSERT_TRUE(testing::tiny_cnn().model().SerializeToString(&bytes));
+  testing::TempDir dir;
+  const std::string path = dir.file("damaged.onnx");
+  std::mt19937 rng(2024);
+  int rejected = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    std::string damaged = bytes;
+    if (trial % 4 == 0) {
+      damaged.resize(rng() % bytes.size());
+    } else {
+      for (int flips = 1 + static_cast<int>(rng() % 4); flips > 0; --flips)
+        damaged[rng() % damaged.size()] ^= static_cast<char>(1 + rng() % 255);
+    }
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << damaged;
+    try {
+      Graph g = import_onnx_file(path);
+      normalise(g);
+      // What got through runs through the rest of the pipeline too.
+      FloatExecutor executor(g);
+      executor.run(std::vector<float>(static_cast<size_t>(element_count(g.value(g.input).shape)), 0.5f));
+      const QuantisedModel q = quantise_graph(g, std::vector<Range>(g.values.size(), Range{-1.0f, 1.0f}), {8, 6});
+      EXPECT_FALSE(emit_model(q, {}).metadata.empty());
+    } catch (const ConversionError&) {
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 100);
 }
 
 }  // namespace

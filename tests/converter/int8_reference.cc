@@ -7,9 +7,13 @@
 namespace nestrt::converter::testing {
 namespace {
 
-int32_t round_half_even(float v) { return static_cast<int32_t>(std::clamp(std::nearbyint(v), -1e9f, 1e9f)); }
+int32_t round_half_even(float v) {
+  return static_cast<int32_t>(std::clamp(std::nearbyint(v), -1e9f, 1e9f));
+}
 
-int8_t saturate(int32_t v, int32_t lo, int32_t hi) { return static_cast<int8_t>(std::clamp(v, lo, hi)); }
+int8_t saturate(int32_t v, int32_t lo, int32_t hi) {
+  return static_cast<int8_t>(std::clamp(v, lo, hi));
+}
 
 size_t count_of(const flatbuffers::Vector<int32_t>& shape) {
   size_t n = 1;
@@ -22,18 +26,27 @@ size_t count_of(const flatbuffers::Vector<int32_t>& shape) {
 Int8Reference::Int8Reference(const format::ModelFile& file, bool part_mode)
     : file_(file), model_(file.model()), part_mode_(part_mode) {
   for (const fb::Tensor* t : *model_.graph()->tensors()) tensors_.emplace_back(count_of(*t->shape()));
+  for (const fb::Operator* op : *model_.graph()->operators()) {
+    layers_.push_back(op->weights() != nullptr ? decode(*op->weights()) : LayerParams{});
+  }
 }
 
-std::vector<int8_t> Int8Reference::decode_weights(const fb::NestedWeights& weights) const {
+Int8Reference::LayerParams Int8Reference::decode(const fb::NestedWeights& weights) const {
   const auto high = file_.resolve(*weights.high());
   const auto low = file_.resolve(*weights.low());
+  const fb::ModeParams& mode = part_mode_ ? *weights.part() : *weights.full();
   const int l = model_.nesting()->total_bits() - model_.nesting()->high_bits();
-  std::vector<int8_t> w(high.size());
-  for (size_t i = 0; i < w.size(); ++i) {
+  const size_t channels = static_cast<size_t>(weights.shape()->Get(0)), per_channel = high.size() / channels;
+  LayerParams p;
+  p.bias.assign(mode.bias()->begin(), mode.bias()->end());
+  p.multiplier.assign(mode.multiplier()->begin(), mode.multiplier()->end());
+  p.weights.resize(high.size());
+  for (size_t i = 0; i < high.size(); ++i) {
     const int h = static_cast<int8_t>(high[i]);
-    w[i] = static_cast<int8_t>(part_mode_ ? h : h * (1 << l) + static_cast<int8_t>(low[i]));
+    const int q = part_mode_ ? h : h * (1 << l) + static_cast<int8_t>(low[i]);
+    p.weights[i] = q - mode.weight_zero_point()->Get(static_cast<uint32_t>(i / per_channel));
   }
-  return w;
+  return p;
 }
 
 std::vector<float> Int8Reference::run(const std::vector<float>& input_nchw) {
@@ -47,17 +60,19 @@ std::vector<float> Int8Reference::run(const std::vector<float>& input_nchw) {
           saturate(round_half_even(input_nchw[static_cast<size_t>(ch * h * w + p)] / in.quant()->scale()) +
                        in.quant()->zero_point(),
                    -128, 127);
-  for (const fb::Operator* op : *graph.operators()) run_operator(*op);
+  for (uint32_t i = 0; i < graph.operators()->size(); ++i) run_operator(*graph.operators()->Get(i), layers_[i]);
   const fb::Tensor& out = *graph.tensors()->Get(static_cast<uint32_t>(graph.outputs()->Get(0)));
   const std::vector<int8_t>& y = tensors_[static_cast<size_t>(graph.outputs()->Get(0))];
   std::vector<float> result(y.size());
-  for (size_t i = 0; i < y.size(); ++i) result[i] = out.quant()->scale() * static_cast<float>(y[i] - out.quant()->zero_point());
+  for (size_t i = 0; i < y.size(); ++i)
+    result[i] = out.quant()->scale() * static_cast<float>(y[i] - out.quant()->zero_point());
   return result;
 }
 
-void Int8Reference::run_operator(const fb::Operator& op) {
+void Int8Reference::run_operator(const fb::Operator& op, const LayerParams& params) {
   const auto& tensors = *model_.graph()->tensors();
-  const auto in_index = static_cast<uint32_t>(op.inputs()->Get(0)), out_index = static_cast<uint32_t>(op.outputs()->Get(0));
+  const auto in_index = static_cast<uint32_t>(op.inputs()->Get(0)),
+             out_index = static_cast<uint32_t>(op.outputs()->Get(0));
   const fb::Tensor& in_t = *tensors.Get(in_index);
   const fb::Tensor& out_t = *tensors.Get(out_index);
   const std::vector<int8_t>& x = tensors_[in_index];
@@ -71,39 +86,41 @@ void Int8Reference::run_operator(const fb::Operator& op) {
     case fb::OpCode::DepthwiseConv2D:
     case fb::OpCode::FullyConnected: {
       const fb::NestedWeights& nw = *op.weights();
-      const fb::ModeParams& p = part_mode_ ? *nw.part() : *nw.full();
-      const std::vector<int8_t> wq = decode_weights(nw);
+      const int32_t* wq = params.weights.data();
       const int o_count = nw.shape()->Get(0), kh = nw.shape()->Get(1), kw = nw.shape()->Get(2), ig = nw.shape()->Get(3);
+      const auto requantise = [&](int32_t acc, int o) {
+        return saturate(round_half_even(static_cast<float>(acc) * params.multiplier[static_cast<size_t>(o)]) + zp_out,
+                        lo, hi);
+      };
       if (op.code() == fb::OpCode::FullyConnected) {
         for (int o = 0; o < o_count; ++o) {
-          int32_t acc = p.bias()->Get(o);
-          for (int i = 0; i < ig; ++i)
-            acc += (x[static_cast<size_t>(i)] - zp_in) * (wq[static_cast<size_t>(o * ig + i)] - p.weight_zero_point()->Get(o));
-          y[static_cast<size_t>(o)] = saturate(round_half_even(static_cast<float>(acc) * p.multiplier()->Get(o)) + zp_out, lo, hi);
+          int32_t acc = params.bias[static_cast<size_t>(o)];
+          for (int i = 0; i < ig; ++i) acc += (x[static_cast<size_t>(i)] - zp_in) * wq[o * ig + i];
+          y[static_cast<size_t>(o)] = requantise(acc, o);
         }
         break;
       }
       const auto* c = op.options_as_Conv2DOptions();
       const int ih = is.Get(1), iw = is.Get(2), ic = is.Get(3), oh = os.Get(1), ow = os.Get(2);
-      const int group_out = o_count / c->groups();
+      const int sh = c->stride_h(), sw = c->stride_w(), dh = c->dilation_h(), dw = c->dilation_w();
+      const int pt = c->pad_top(), pl = c->pad_left(), group_out = o_count / c->groups();
       for (int oy = 0; oy < oh; ++oy)
         for (int ox = 0; ox < ow; ++ox)
           for (int o = 0; o < o_count; ++o) {
-            int32_t acc = p.bias()->Get(o);
+            int32_t acc = params.bias[static_cast<size_t>(o)];
             const int first = (o / group_out) * ig;
             for (int ky = 0; ky < kh; ++ky) {
-              const int iy = oy * c->stride_h() - c->pad_top() + ky * c->dilation_h();
+              const int iy = oy * sh - pt + ky * dh;
               if (iy < 0 || iy >= ih) continue;
               for (int kx = 0; kx < kw; ++kx) {
-                const int ix = ox * c->stride_w() - c->pad_left() + kx * c->dilation_w();
+                const int ix = ox * sw - pl + kx * dw;
                 if (ix < 0 || ix >= iw) continue;
-                for (int i = 0; i < ig; ++i)
-                  acc += (x[static_cast<size_t>((iy * iw + ix) * ic + first + i)] - zp_in) *
-                         (wq[static_cast<size_t>(((o * kh + ky) * kw + kx) * ig + i)] - p.weight_zero_point()->Get(o));
+                const int8_t* xp = x.data() + (iy * iw + ix) * ic + first;
+                const int32_t* wp = wq + ((o * kh + ky) * kw + kx) * ig;
+                for (int i = 0; i < ig; ++i) acc += (xp[i] - zp_in) * wp[i];
               }
             }
-            y[static_cast<size_t>((oy * ow + ox) * o_count + o)] =
-                saturate(round_half_even(static_cast<float>(acc) * p.multiplier()->Get(o)) + zp_out, lo, hi);
+            y[static_cast<size_t>((oy * ow + ox) * o_count + o)] = requantise(acc, o);
           }
       break;
     }
@@ -141,8 +158,10 @@ void Int8Reference::run_operator(const fb::Operator& op) {
             const size_t at = static_cast<size_t>((oy * ow + ox) * ch + c);
             y[at] = op.code() == fb::OpCode::MaxPool2D
                         ? saturate(max, lo, hi)
-                        : saturate(round_half_even(static_cast<float>(sum) *
-                                                   (p->multiplier() / static_cast<float>(count))) + zp_out, lo, hi);
+                        : saturate(
+                              round_half_even(static_cast<float>(sum) * (p->multiplier() / static_cast<float>(count))) +
+                                  zp_out,
+                              lo, hi);
           }
       break;
     }

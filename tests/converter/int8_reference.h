@@ -16,13 +16,20 @@ class Int8Reference {
   std::vector<float> run(const std::vector<float>& input_nchw);
 
  private:
-  void run_operator(const fb::Operator& op);
-  std::vector<int8_t> decode_weights(const fb::NestedWeights& weights) const;
+  // One serving mode's weights of an operator, decoded once: w - weight_zero_point, OHWI.
+  struct LayerParams {
+    std::vector<int32_t> weights;
+    std::vector<int32_t> bias;
+    std::vector<float> multiplier;
+  };
+  LayerParams decode(const fb::NestedWeights& weights) const;
+  void run_operator(const fb::Operator& op, const LayerParams& params);
 
   const format::ModelFile& file_;
   const fb::Model& model_;
   bool part_mode_;
   std::vector<std::vector<int8_t>> tensors_;
+  std::vector<LayerParams> layers_;  // per operator (empty without weights)
 };
 
 }  // namespace nestrt::converter::testing

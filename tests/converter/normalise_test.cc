@@ -61,11 +61,14 @@ TEST(Normalise, FoldsBatchNormFusesActivationsAndPermutesFlatten) {
   const Node& proj = *std::find_if(g.nodes.begin(), g.nodes.end(), [](const Node& n) { return n.name == "proj_conv"; });
   EXPECT_EQ(proj.activation.min, 0.0f);  // Clip(0, 6)
   EXPECT_EQ(proj.activation.max, 6.0f);
-  const Node& flatten = *std::find_if(g.nodes.begin(), g.nodes.end(), [](const Node& n) { return n.op == OpKind::kReshape; });
+  const Node& flatten =
+      *std::find_if(g.nodes.begin(), g.nodes.end(), [](const Node& n) { return n.op == OpKind::kReshape; });
   EXPECT_TRUE(flatten.flatten_hwc);
 }
 
-TEST(Normalise, ClipAttributeFormOfOldOpsets) { expect_same_function(testing::tiny_cnn(10), 8); }
+TEST(Normalise, ClipAttributeFormOfOldOpsets) {
+  expect_same_function(testing::tiny_cnn(10), 8);
+}
 
 TEST(Normalise, BatchNormFoldingAlone) {
   OnnxBuilder b;
@@ -79,7 +82,7 @@ TEST(Normalise, BatchNormFoldingAlone) {
   b.initializer("v", {4}, random_floats(4, 6, 0.01f, 3.0f));
   auto& bn = b.node("BatchNormalization", {"c", "s", "o", "m", "v"}, {"y"}, "bn");
   testing::set_float(bn, "epsilon", 1e-3f);
-  b.output("y");
+  b.output("y", 4);
   expect_same_function(b, 1);
 }
 
@@ -101,7 +104,7 @@ TEST(Normalise, UnfusableActivationIsAClearError) {
   auto& pool = b.node("MaxPool", {"x"}, {"p"}, "pool");
   set_ints(pool, "kernel_shape", {2, 2});
   b.node("Relu", {"p"}, {"y"}, "late_relu");
-  b.output("y");
+  b.output("y", 4);
   Graph g = import_onnx_model(b.model(), "m.onnx");
   const std::string error = error_of<ConversionError>([&] { normalise(g); });
   EXPECT_NE(error.find("Relu 'late_relu': cannot fuse this activation: its input comes from MaxPool 'pool'"),
@@ -114,7 +117,7 @@ TEST(Normalise, BatchNormNotAfterConvIsAClearError) {
   b.input("x", {1, 2, 4, 4});
   for (const char* p : {"s", "o", "m", "v"}) b.initializer(p, {2}, {1.0f, 1.0f});
   b.node("BatchNormalization", {"x", "s", "o", "m", "v"}, {"y"}, "input_bn");
-  b.output("y");
+  b.output("y", 4);
   Graph g = import_onnx_model(b.model(), "m.onnx");
   const std::string error = error_of<ConversionError>([&] { normalise(g); });
   EXPECT_NE(error.find("BatchNormalization 'input_bn': cannot fold"), std::string::npos) << error;
@@ -128,7 +131,7 @@ TEST(Normalise, LayoutChangingReshapeIsAClearError) {
   b.node("Reshape", {"x", "shape"}, {"r"}, "reshape");
   b.initializer("w", {1, 4, 1, 1}, {1, 1, 1, 1});
   b.node("Conv", {"r", "w"}, {"y"}, "conv");
-  b.output("y");
+  b.output("y", 4);
   Graph g = import_onnx_model(b.model(), "m.onnx");
   const std::string error = error_of<ConversionError>([&] { normalise(g); });
   EXPECT_NE(error.find("Reshape 'reshape': reshaping [1,2,4,4] to [1,4,2,4] is not supported"), std::string::npos)

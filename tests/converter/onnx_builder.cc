@@ -30,10 +30,12 @@ void OnnxBuilder::input(const std::string& name, const std::vector<int64_t>& sha
   }
 }
 
-void OnnxBuilder::output(const std::string& name) {
+void OnnxBuilder::output(const std::string& name, int rank) {
   auto* out = model_.mutable_graph()->add_output();
   out->set_name(name);
-  out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* type = out->mutable_type()->mutable_tensor_type();
+  type->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int i = 0; i < rank; ++i) type->mutable_shape()->add_dim();
 }
 
 namespace {

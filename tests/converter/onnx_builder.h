@@ -15,8 +15,8 @@ class OnnxBuilder {
 
   // Graph input; a negative dimension is symbolic ("N").
   void input(const std::string& name, const std::vector<int64_t>& shape);
-  // Graph output (shape left to shape inference).
-  void output(const std::string& name);
+  // Graph output of the given rank, dimensions left to shape inference.
+  void output(const std::string& name, int rank = 2);
   void initializer(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& values);
   void initializer_i64(const std::string& name, const std::vector<int64_t>& dims, const std::vector<int64_t>& values);
   // A Constant node holding a float tensor.

@@ -28,8 +28,18 @@ TEST(Quantise, ActivationRangeIncludesZeroAndMapsEnds) {
 
 TEST(Quantise, WeightsPerChannelSymmetric) {
   // Channel ranges 127 and 254 give exact scales 1 and 2, so the ties below are real ties.
-  const std::vector<float> w = {63.5f, -127.0f, 62.5f, 0.0f, /* channel 1 */ 254.0f, 127.0f, -1.3f, 0.0f,
-                                /* channel 2: zeros */ 0.0f, 0.0f, 0.0f, 0.0f};
+  const std::vector<float> w = {63.5f,
+                                -127.0f,
+                                62.5f,
+                                0.0f,
+                                /* channel 1 */ 254.0f,
+                                127.0f,
+                                -1.3f,
+                                0.0f,
+                                /* channel 2: zeros */ 0.0f,
+                                0.0f,
+                                0.0f,
+                                0.0f};
   const ChannelQuant q = quantise_weights(w, 3);
   ASSERT_EQ(q.scales.size(), 3u);
   EXPECT_EQ(q.scales[0], 1.0f);

@@ -19,7 +19,9 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-std::string source_file(const std::string& relative) { return std::string(NESTRT_SOURCE_DIR) + "/" + relative; }
+std::string source_file(const std::string& relative) {
+  return std::string(NESTRT_SOURCE_DIR) + "/" + relative;
+}
 
 void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& values) {
   std::string dims;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 
 #include "nestrt/io/data.h"
 #include "test_files.h"
@@ -86,6 +87,26 @@ TEST(Npy, RejectsWhatItCannotRead) {
   EXPECT_NE(error_of([&] { load_npy(dir.file("text.npy")); }).find("bad magic"), std::string::npos);
 
   EXPECT_NE(error_of([&] { load_npy(dir.file("missing.npy")); }).find("cannot open"), std::string::npos);
+}
+
+TEST(Npy, DamagedHeadersFailCleanly) {
+  TempDir dir;
+  const std::vector<uint8_t> good = npy_f32({2, 3}, {1, 2, 3, 4, 5, 6});
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 500; ++trial) {
+    std::vector<uint8_t> bytes = good;
+    for (int flips = 1 + static_cast<int>(rng() % 3); flips > 0; --flips) {
+      bytes[rng() % 80] = static_cast<uint8_t>(rng());  // the header and the first values
+    }
+    write_bytes(dir.file("d.npy"), bytes);
+    try {
+      const FloatTensor t = load_npy(dir.file("d.npy"));
+      int64_t count = 1;
+      for (int64_t d : t.shape) count *= d;
+      EXPECT_EQ(static_cast<size_t>(count), t.data.size());
+    } catch (const DataError&) {
+    }
+  }
 }
 
 }  // namespace

@@ -90,19 +90,26 @@ TEST(SampleSource, MismatchesAreClearErrors) {
       << shape_error;
 
   write_png(dir.file("gray.png"), ImageU8{1, 1, 1, {9}});
-  const std::string channel_error =
-      error_of([&] { SampleSource(dir.file("gray.png"), {1, 3, 1, 1}, Preprocess{}); });
+  const std::string channel_error = error_of([&] { SampleSource(dir.file("gray.png"), {1, 3, 1, 1}, Preprocess{}); });
   EXPECT_NE(channel_error.find("has 3 channels but the colour order gives 1"), std::string::npos) << channel_error;
 
   std::filesystem::create_directory(dir.path() / "empty");
-  EXPECT_NE(error_of([&] { SampleSource(dir.file("empty"), {1, 1, 2, 2}, Preprocess{}); }).find("no images"),
+  EXPECT_NE(error_of([&] {
+              SampleSource(dir.file("empty"), {1, 1, 2, 2}, Preprocess{});
+            }).find("no images"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { SampleSource(dir.file("nothing"), {1, 1, 2, 2}, Preprocess{}); }).find("no such file"),
+  EXPECT_NE(error_of([&] {
+              SampleSource(dir.file("nothing"), {1, 1, 2, 2}, Preprocess{});
+            }).find("no such file"),
             std::string::npos);
   write_bytes(dir.file("data.bin"), {1, 2, 3, 4, 5});
-  EXPECT_NE(error_of([&] { SampleSource(dir.file("data.bin"), {1, 1, 2, 2}, Preprocess{}); }).find("unrecognised"),
+  EXPECT_NE(error_of([&] {
+              SampleSource(dir.file("data.bin"), {1, 1, 2, 2}, Preprocess{});
+            }).find("unrecognised"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { SampleSource(dir.file("x.npy"), {2, 3, 2, 2}, Preprocess{}); }).find("[1,C,H,W]"),
+  EXPECT_NE(error_of([&] {
+              SampleSource(dir.file("x.npy"), {2, 3, 2, 2}, Preprocess{});
+            }).find("[1,C,H,W]"),
             std::string::npos);
 }
 

@@ -72,7 +72,8 @@ void put_u32(std::vector<uint8_t>& out, uint32_t v) {
 }
 }  // namespace
 
-std::vector<uint8_t> idx_images_bytes(uint32_t count, uint32_t rows, uint32_t cols, const std::vector<uint8_t>& pixels) {
+std::vector<uint8_t> idx_images_bytes(uint32_t count, uint32_t rows, uint32_t cols,
+                                      const std::vector<uint8_t>& pixels) {
   std::vector<uint8_t> out;
   put_u32(out, 2051);
   put_u32(out, count);

@@ -66,7 +66,8 @@ class GzReader {
       }
     }
     uint8_t extra = 0;
-    if (read(&extra, 1) != 0) throw DataError(path_ + ": IDX file has data after the " + what + " its header describes");
+    if (read(&extra, 1) != 0)
+      throw DataError(path_ + ": IDX file has data after the " + what + " its header describes");
     return data;
   }
 
@@ -77,7 +78,7 @@ class GzReader {
 
 void check_magic(uint32_t magic, uint32_t expected, const std::string& path) {
   if (magic == expected) return;
-  const char* found = magic == kImagesMagic ? " (an IDX images file)"
+  const char* found = magic == kImagesMagic   ? " (an IDX images file)"
                       : magic == kLabelsMagic ? " (an IDX labels file)"
                                               : "";
   throw DataError(path + ": bad IDX magic " + std::to_string(magic) + found + ", expected " + std::to_string(expected) +
@@ -106,7 +107,8 @@ std::vector<uint8_t> load_idx_labels(const std::string& path) {
   GzReader in(path);
   check_magic(in.read_u32("magic number"), kLabelsMagic, path);
   const uint32_t count = in.read_u32("label count");
-  if (count == 0 || count > (1u << 30)) throw DataError(path + ": implausible IDX label count " + std::to_string(count));
+  if (count == 0 || count > (1u << 30))
+    throw DataError(path + ": implausible IDX label count " + std::to_string(count));
   return in.read_payload(count, std::to_string(count) + " labels");
 }
 

@@ -19,7 +19,7 @@ ImageU8 load_image(const std::string& path, int channels) {
   if (!std::filesystem::is_regular_file(path)) throw DataError(path + ": no such image file");
   int width = 0, height = 0, stored_channels = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> data(stbi_load(path.c_str(), &width, &height, &stored_channels, channels),
-                                                  stbi_image_free);
+                                                 stbi_image_free);
   if (data == nullptr) {
     throw DataError(path + ": cannot decode image (" + stbi_failure_reason() + "; PNG, JPEG and BMP are supported)");
   }

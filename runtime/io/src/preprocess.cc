@@ -17,7 +17,9 @@ float per_channel(const std::vector<float>& values, int c, int channels, float f
 
 }  // namespace
 
-int channels_of(Preprocess::Color color) { return color == Preprocess::Color::Gray ? 1 : 3; }
+int channels_of(Preprocess::Color color) {
+  return color == Preprocess::Color::Gray ? 1 : 3;
+}
 
 std::vector<float> image_to_nchw(const ImageU8& image, const Preprocess& preprocess) {
   const int channels = image.channels;

@@ -32,7 +32,10 @@ std::vector<std::string> image_files_in(const std::string& dir) {
 
 SampleSource::SampleSource(const std::string& path, const std::array<int64_t, 4>& input_shape_nchw,
                            const Preprocess& preprocess)
-    : channels_(input_shape_nchw[1]), height_(input_shape_nchw[2]), width_(input_shape_nchw[3]), preprocess_(preprocess) {
+    : channels_(input_shape_nchw[1]),
+      height_(input_shape_nchw[2]),
+      width_(input_shape_nchw[3]),
+      preprocess_(preprocess) {
   const std::vector<int64_t> input(input_shape_nchw.begin(), input_shape_nchw.end());
   if (input_shape_nchw[0] != 1 || channels_ <= 0 || height_ <= 0 || width_ <= 0) {
     throw DataError("samples need a model input of shape [1,C,H,W], not " + shape_string(input));

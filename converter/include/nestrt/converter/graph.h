@@ -20,8 +20,8 @@ enum class OpKind {
   kAdd,             // two activations of equal shape
   kAddConstant,     // activation [1, O] + constant [O] (MatMul bias); folded into the FullyConnected
   kRelu,
-  kClip,            // bounds in activation
-  kBatchNorm,       // folded into the preceding Conv
+  kClip,       // bounds in activation
+  kBatchNorm,  // folded into the preceding Conv
   kMaxPool,
   kAveragePool,
   kGlobalAveragePool,
@@ -62,8 +62,8 @@ struct BatchNormParams {
 
 struct Node {
   OpKind op = OpKind::kRelu;
-  std::string name;     // ONNX node name, or "<op_type>_<index>" when the model gives none
-  std::string onnx_op;  // the ONNX op_type it came from
+  std::string name;         // ONNX node name, or "<op_type>_<index>" when the model gives none
+  std::string onnx_op;      // the ONNX op_type it came from
   std::vector<int> inputs;  // value indices
   int output = -1;          // value index
   Shape weight_shape;
