@@ -108,13 +108,15 @@ typedef struct nestrt_stats {
   uint64_t low_cached_bytes;
   uint64_t switch_count;
   uint64_t last_switch_ns;
+  uint64_t arena_bytes;    /* activation memory one session allocates (planned, with reuse) */
+  uint64_t unshared_bytes; /* what one buffer per tensor would take */
 } nestrt_stats;
 
 /* Mode, section sizes, resident bytes and switch counters of a loaded model. */
 NESTRT_API nestrt_status nestrt_model_stats(const nestrt_model* model, nestrt_stats* stats);
 
 typedef struct nestrt_session_options {
-  int reserved; /* set to 0; thread count and arena options come later */
+  int debug_checks; /* nonzero: poison the activation arena before every run (finds reads of stale data) */
 } nestrt_session_options;
 
 /* Creates a session: allocates its activation buffers and scratch once. options may be NULL. */

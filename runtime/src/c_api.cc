@@ -180,17 +180,21 @@ nestrt_status nestrt_model_stats(const nestrt_model* model, nestrt_stats* stats)
     stats->low_cached_bytes = cached.low;
     stats->switch_count = m.switch_count();
     stats->last_switch_ns = m.last_switch_ns();
+    stats->arena_bytes = m.arena().arena_bytes;
+    stats->unshared_bytes = m.arena().unshared_bytes;
     return NESTRT_OK;
   });
 }
 
-nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_options* /*options*/,
+nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_options* options,
                                     nestrt_session** session) {
   return guarded([&] {
     if (model == nullptr || session == nullptr)
       return fail(NESTRT_INVALID_ARGUMENT, "model and session must not be NULL");
     auto handle = std::make_unique<nestrt_session>();
-    handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl);
+    nestrt::runtime::SessionOptions session_options;
+    session_options.poison = options != nullptr && options->debug_checks != 0;
+    handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl, session_options);
     *session = handle.release();
     return NESTRT_OK;
   });

@@ -30,9 +30,7 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, int8_t* cons
       kernels::nest_qs8_decode__ref(op.planes, mode, scratch);
       kernels::qs8_fully_connected__ref(op.fc_batch, op.fc_in, op.fc_out, op.activation, in, scratch, quant, out);
       break;
-    case fb::OpCode::Add:
-      kernels::qs8_add__ref(out_elements, op.add, in, tensors[op.inputs[1]], out);
-      break;
+    case fb::OpCode::Add: kernels::qs8_add__ref(out_elements, op.add, in, tensors[op.inputs[1]], out); break;
     case fb::OpCode::MaxPool2D:
       kernels::qs8_maxpool2d__ref(op.pool, op.activation.output_min, op.activation.output_max, in, out);
       break;
@@ -63,7 +61,9 @@ void for_each_layout_pair(const TensorInfo& t, Fn fn) {
 
 }  // namespace
 
-size_t op_scratch_bytes(const OpPlan& op) { return op.planes.count; }  // the decoded weights
+size_t op_scratch_bytes(const OpPlan& op) {
+  return op.planes.count;
+}  // the decoded weights
 
 void execute(const GraphPlan& plan, nestrt_mode mode, int8_t* const* tensors, int8_t* scratch) {
   const NestMode m = mode == NESTRT_MODE_FULL ? NestMode::kFull : NestMode::kPart;

@@ -12,6 +12,8 @@ std::unique_ptr<Model> Model::load(const std::string& path, const nestrt_model_o
   open_options.verify_checksums = options.verify_checksums != 0;
   model->file_ = format::ModelFile::open(path, open_options);
   model->plan_ = build_graph_plan(*model->file_);
+  model->arena_ = plan_arena(model->plan_);
+  check_arena_plan(model->plan_, model->arena_);
   model->mode_ = options.initial_mode;
   // Checksum verification read every section; a part-mode start releases the low planes again.
   if (model->mode_ == NESTRT_MODE_PART) model->page_low(false);

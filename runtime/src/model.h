@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "arena_planner.h"
 #include "graph.h"
 #include "nestrt/format/model_file.h"
 #include "nestrt/nestrt.h"
@@ -32,6 +33,7 @@ class Model {
 
   const format::ModelFile& file() const { return *file_; }
   const GraphPlan& plan() const { return plan_; }
+  const ArenaPlan& arena() const { return arena_; }
   nestrt_mode mode() const;
   SectionBytes section_bytes() const;
   SectionBytes resident_bytes() const;
@@ -54,6 +56,7 @@ class Model {
 
   std::unique_ptr<format::ModelFile> file_;
   GraphPlan plan_;
+  ArenaPlan arena_;
   mutable std::mutex mutex_;      // guards mode_ and full_runs_
   std::condition_variable idle_;  // signalled when the last full-mode run ends
   nestrt_mode mode_ = NESTRT_MODE_FULL;

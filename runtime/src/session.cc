@@ -6,13 +6,17 @@
 
 namespace nestrt::runtime {
 
-Session::Session(Model& model) : model_(model) {
+Session::Session(Model& model, const SessionOptions& options) : model_(model), options_(options) {
   const GraphPlan& plan = model.plan();
-  buffers_.reserve(plan.tensors.size());
-  for (const TensorInfo& t : plan.tensors) {
-    buffers_.emplace_back(t.elements);
-    tensors_.push_back(buffers_.back().data());
+  const ArenaPlan& arena = model.arena();
+  std::vector<size_t> offsets = arena.offsets;
+  size_t bytes = arena.arena_bytes;
+  if (!options.share_memory) {  // consecutive, disjoint buffers
+    bytes = 0;
+    for (size_t i = 0; i < plan.tensors.size(); ++i) offsets[i] = bytes, bytes += plan.tensors[i].elements;
   }
+  arena_.resize(bytes);
+  for (size_t i = 0; i < plan.tensors.size(); ++i) tensors_.push_back(arena_.data() + offsets[i]);
   size_t scratch = 0;
   for (const OpPlan& op : plan.ops) scratch = std::max(scratch, op_scratch_bytes(op));
   scratch_.resize(scratch);
@@ -26,6 +30,8 @@ Session::~Session() {
 nestrt_mode Session::run(const float* input, float* output) {
   const GraphPlan& plan = model_.plan();
   RunGuard guard(model_);  // pins one mode for the whole run
+  // A run that read a byte nobody wrote this run would see the pattern and give a wrong answer.
+  if (options_.poison) std::fill_n(arena_.data(), arena_.size(), int8_t{0x5a});
   quantize_input(plan.tensors[static_cast<size_t>(plan.input)], input, tensors_[static_cast<size_t>(plan.input)]);
   execute(plan, guard.mode(), tensors_.data(), scratch_.data());
   dequantize_output(plan.tensors[static_cast<size_t>(plan.output)], tensors_[static_cast<size_t>(plan.output)], output);

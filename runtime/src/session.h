@@ -3,27 +3,54 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <vector>
 
 #include "model.h"
 
 namespace nestrt::runtime {
 
+// Bytes aligned to kArenaAlignment, so planned offsets (multiples of it) stay aligned.
+class AlignedBuffer {
+ public:
+  void resize(size_t size) {
+    data_.reset(size ? static_cast<int8_t*>(::operator new[](size, std::align_val_t{kArenaAlignment})) : nullptr);
+    size_ = size;
+  }
+  int8_t* data() { return data_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(int8_t* p) const { ::operator delete[](p, std::align_val_t{kArenaAlignment}); }
+  };
+  std::unique_ptr<int8_t[], Free> data_;
+  size_t size_ = 0;
+};
+
+struct SessionOptions {
+  bool share_memory = true;  // false: one buffer per tensor (a reference to check the plan against)
+  bool poison = false;       // fill the arena with a pattern before every run (debug checks)
+};
+
 class Session {
  public:
-  explicit Session(Model& model);
+  explicit Session(Model& model, const SessionOptions& options = {});
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   Model& model() { return model_; }
+  size_t arena_bytes() const { return arena_.size(); }
   // Sizes are checked by the caller (C API). Returns the mode the run used.
   nestrt_mode run(const float* input, float* output);
 
  private:
   Model& model_;
-  std::vector<std::vector<int8_t>> buffers_;
-  std::vector<int8_t*> tensors_;  // tensors_[i] -> buffers_[i]
+  SessionOptions options_;
+  AlignedBuffer arena_;           // every activation, at the planned offsets
+  std::vector<int8_t*> tensors_;  // tensors_[i] -> arena_ + offset of tensor i
   std::vector<int8_t> scratch_;
 };
 
