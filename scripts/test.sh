@@ -2,6 +2,8 @@
 # Builds and tests nestrt on a fresh machine:
 #   1. scripts/setup.sh (host, cross and data packages),
 #   2. host build + ctest (all suites, the full 10k-image end-to-end set, switching on real madvise),
+#      then the host suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and the
+#      concurrency and C API tests under ThreadSanitizer,
 #   3. aarch64 cross build (generic ARMv8-A) + ctest under qemu-aarch64 for cortex-a53, cortex-a72,
 #      cortex-a76 and max, with the end-to-end test on the first NESTRT_QEMU_SAMPLES images,
 #   4. cross-ISA check: every qemu CPU model's end-to-end output digest equals the host's,
@@ -35,6 +37,24 @@ step "host tests"
 ctest --test-dir build/host -j "$jobs" --output-on-failure
 host_digests=$(NESTRT_E2E_SAMPLES=$qemu_samples build/host/tests/nestrt_e2e_test | grep '^E2E ')
 echo "$host_digests"
+
+# The ASan build covers everything, converter included; the TSan build only needs the runtime, so
+# it takes its test model from the host build's nestrt-convert.
+sanitize() { # name flags "extra cmake args" ctest-args...
+  local name=$1 flags=$2 extra=$3
+  shift 3
+  step "host tests under $name"
+  cmake -S . -B "build/$name" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNESTRT_BUILD_BENCHMARKS=OFF \
+    -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" \
+    -DCMAKE_SHARED_LINKER_FLAGS="$flags" $extra >/dev/null
+  cmake --build "build/$name" -j "$jobs"
+  ctest --test-dir "build/$name" -j "$jobs" --output-on-failure "$@"
+}
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export TSAN_OPTIONS=halt_on_error=1
+NESTRT_E2E_SAMPLES=2000 sanitize asan "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" ""
+sanitize tsan "-fsanitize=thread" "-DNESTRT_BUILD_CONVERTER=OFF -DNESTRT_HOST_TOOLS_DIR=$PWD/build/host" \
+  -L "concurrency|runtime"
 [ "$host_only" -eq 1 ] && exit 0
 
 step "aarch64 cross build"
