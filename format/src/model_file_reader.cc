@@ -30,6 +30,7 @@ bool add_overflows(uint64_t a, uint64_t b, uint64_t* sum) {
 
 ModelFile::~ModelFile() {
   if (base_ != nullptr) munmap(const_cast<uint8_t*>(base_), size_);
+  if (fd_ >= 0) close(fd_);
 }
 
 std::unique_ptr<ModelFile> ModelFile::open(const std::string& path, const OpenOptions& options) {
@@ -37,14 +38,11 @@ std::unique_ptr<ModelFile> ModelFile::open(const std::string& path, const OpenOp
   file->path_ = path;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw FormatError(ErrorCode::kIo, path + ": cannot open: " + std::strerror(errno));
+  file->fd_ = fd;  // owned from here on: closed by the destructor, also on every error below
   struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    throw FormatError(ErrorCode::kIo, path + ": not a regular file");
-  }
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) throw FormatError(ErrorCode::kIo, path + ": not a regular file");
   file->size_ = static_cast<uint64_t>(st.st_size);
   if (file->size_ < kHeaderFixedSize) {
-    close(fd);
     throw FormatError(ErrorCode::kTruncated, path + ": truncated: " + std::to_string(file->size_) +
                                                  " bytes is smaller than the " + std::to_string(kHeaderFixedSize) +
                                                  "-byte header");
@@ -52,7 +50,6 @@ std::unique_ptr<ModelFile> ModelFile::open(const std::string& path, const OpenOp
   // MAP_SHARED read-only: pages come from the page cache, so several processes share one copy
   // and madvise(MADV_DONTNEED) really releases our resident set.
   void* p = mmap(nullptr, file->size_, PROT_READ, MAP_SHARED, fd, 0);
-  close(fd);
   if (p == MAP_FAILED) throw FormatError(ErrorCode::kIo, path + ": mmap failed: " + std::strerror(errno));
   file->base_ = static_cast<const uint8_t*>(p);
 

@@ -35,12 +35,18 @@ typedef enum nestrt_status {
   NESTRT_INVALID_MODEL = 3,    /* corrupt, truncated or inconsistent model file */
   NESTRT_UNSUPPORTED = 4,      /* valid file using something this build cannot run */
   NESTRT_OUT_OF_MEMORY = 5,
-  NESTRT_INTERNAL_ERROR = 6
+  NESTRT_INTERNAL_ERROR = 6,
+  NESTRT_STATUS_MAX_ENUM = 0x7fffffff /* not a status: makes every int a valid value (see below) */
 } nestrt_status;
+
+/* Each enum ends in a *_MAX_ENUM sentinel so that its range covers every int: a C caller may pass
+ * any int, and the library can check it (NESTRT_INVALID_ARGUMENT) instead of having C++ treat an
+ * out-of-range enum value as undefined behaviour. */
 
 typedef enum nestrt_mode {
   NESTRT_MODE_FULL = 0, /* high + low parts: the exact int8 model */
-  NESTRT_MODE_PART = 1  /* high part only: low sections paged out */
+  NESTRT_MODE_PART = 1, /* high part only: low sections paged out */
+  NESTRT_MODE_MAX_ENUM = 0x7fffffff
 } nestrt_mode;
 
 typedef struct nestrt_model nestrt_model;     /* opaque: a mapped model file */
@@ -49,9 +55,12 @@ typedef struct nestrt_session nestrt_session; /* opaque: activations and scratch
 typedef struct nestrt_model_options {
   nestrt_mode initial_mode; /* default NESTRT_MODE_FULL */
   int verify_checksums;     /* nonzero: check every section's xxHash at load (reads the whole file) */
+  int evict_page_cache;     /* nonzero: full->part also drops the low sections from the page cache,
+                               freeing the memory system-wide; part->full then reads them from storage.
+                               Default 0: they stay cached (only this process's mapping is released). */
 } nestrt_model_options;
 
-/* Fills options with the defaults (full mode, checksums verified). */
+/* Fills options with the defaults (full mode, checksums verified, page cache kept). */
 NESTRT_API void nestrt_model_options_init(nestrt_model_options* options);
 
 /* Maps and validates a model file. options may be NULL for the defaults. */
@@ -68,7 +77,12 @@ NESTRT_API nestrt_status nestrt_model_output_shape(const nestrt_model* model, in
 NESTRT_API size_t nestrt_model_label_count(const nestrt_model* model);
 NESTRT_API const char* nestrt_model_label(const nestrt_model* model, size_t index);
 
-typedef enum nestrt_color { NESTRT_COLOR_GRAY = 0, NESTRT_COLOR_RGB = 1, NESTRT_COLOR_BGR = 2 } nestrt_color;
+typedef enum nestrt_color {
+  NESTRT_COLOR_GRAY = 0,
+  NESTRT_COLOR_RGB = 1,
+  NESTRT_COLOR_BGR = 2,
+  NESTRT_COLOR_MAX_ENUM = 0x7fffffff
+} nestrt_color;
 
 /* How an 8-bit image becomes the float input: x = (pixel * scale - mean[c]) / std[c], channel
  * order per color, laid out as the input shape says (NCHW). */

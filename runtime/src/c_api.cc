@@ -82,6 +82,7 @@ void nestrt_model_options_init(nestrt_model_options* options) {
   if (options == nullptr) return;
   options->initial_mode = NESTRT_MODE_FULL;
   options->verify_checksums = 1;
+  options->evict_page_cache = 0;
 }
 
 nestrt_status nestrt_model_load(const char* path, const nestrt_model_options* options, nestrt_model** model) {
@@ -233,6 +234,7 @@ const char* nestrt_status_string(nestrt_status status) {
     case NESTRT_UNSUPPORTED: return "unsupported";
     case NESTRT_OUT_OF_MEMORY: return "out of memory";
     case NESTRT_INTERNAL_ERROR: return "internal error";
+    case NESTRT_STATUS_MAX_ENUM: break;
   }
   return "unknown status";
 }

@@ -15,6 +15,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const nestrt_model_o
   model->arena_ = plan_arena(model->plan_);
   check_arena_plan(model->plan_, model->arena_);
   model->mode_ = options.initial_mode;
+  model->evict_page_cache_ = options.evict_page_cache != 0;
   // Checksum verification read every section; a part-mode start releases the low planes again.
   if (model->mode_ == NESTRT_MODE_PART) model->page_low(false);
   return model;
@@ -31,6 +32,8 @@ uint64_t Model::page_low(bool in) const {
     if (file_->sections()[i].kind != format::SectionKind::kLowPlanes) continue;
     const auto span = file_->section_bytes(i);
     bytes += in ? page_in(span.data(), span.size()) : page_out(span.data(), span.size());
+    // Best effort: a refusal only means the pages stay cached, as without the option.
+    if (!in && evict_page_cache_) drop_from_page_cache(file_->fd(), file_->sections()[i].offset, span.size());
   }
   return bytes;
 }

@@ -60,6 +60,7 @@ class Model {
   mutable std::mutex mutex_;      // guards mode_ and full_runs_
   std::condition_variable idle_;  // signalled when the last full-mode run ends
   nestrt_mode mode_ = NESTRT_MODE_FULL;
+  bool evict_page_cache_ = false;
   int full_runs_ = 0;
   std::mutex switch_mutex_;  // one switch at a time
   std::atomic<uint64_t> switch_count_{0};

@@ -55,6 +55,10 @@ uint64_t page_out(const uint8_t* data, size_t size) {
   return size;
 }
 
+bool drop_from_page_cache(int fd, uint64_t offset, uint64_t size) {
+  return posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(size), POSIX_FADV_DONTNEED) == 0;
+}
+
 uint64_t resident_bytes(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const PageRange r = widen(data, size);

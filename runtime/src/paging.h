@@ -17,6 +17,10 @@ uint64_t page_in(const uint8_t* data, size_t size);
 // Safe at any time for a read-only file mapping: a later access faults the pages back in.
 uint64_t page_out(const uint8_t* data, size_t size);
 
+// Asks the kernel to drop a file range from the page cache (posix_fadvise DONTNEED). Only pages
+// no process maps are dropped, so call it after page_out. Returns false if the kernel refused.
+bool drop_from_page_cache(int fd, uint64_t offset, uint64_t size);
+
 // Bytes of the range mapped in this process's page tables (/proc/self/pagemap present bits):
 // what MADV_DONTNEED releases and what the process is charged for. mincore() cannot tell this
 // for a file mapping: it reports page-cache residency, which DONTNEED leaves untouched.

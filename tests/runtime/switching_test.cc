@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "fashion_fixture.h"
 
 namespace nestrt::testing {
@@ -92,6 +94,33 @@ TEST(SwitchingTest, ResidencyFollowsTheModeAndOutputsMatchAFreshProcess) {
   }
   EXPECT_EQ(stats_of(m).switch_count, 6u);
   nestrt_model_release(m);
+}
+
+TEST(SwitchingTest, EvictionPolicyDropsLowPlanesFromThePageCacheAndColdSwitchIsExact) {
+  const auto fresh_full = outputs_from_fresh_process(NESTRT_MODE_FULL);
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  nestrt_model_options o;
+  nestrt_model_options_init(&o);
+  o.initial_mode = NESTRT_MODE_PART;
+  o.evict_page_cache = 1;
+  // A private copy: tests running in parallel map the shared file, and the kernel keeps pages that
+  // any process maps. It lives in the build tree, not /tmp, which may be tmpfs (nothing to evict to).
+  const std::filesystem::path copy = std::filesystem::path(NESTRT_TEST_MODEL).parent_path() / "evict_copy.nest";
+  std::filesystem::copy_file(NESTRT_TEST_MODEL, copy, std::filesystem::copy_options::overwrite_existing);
+  nestrt_model* m = nullptr;
+  ASSERT_EQ(nestrt_model_load(copy.c_str(), &o, &m), NESTRT_OK) << nestrt_last_error();
+  auto images = fashion_test_images(m);
+  ASSERT_EQ(nestrt_switch(m, NESTRT_MODE_FULL, nullptr), NESTRT_OK);
+  ASSERT_EQ(nestrt_switch(m, NESTRT_MODE_PART, nullptr), NESTRT_OK);  // evicts
+  const nestrt_stats part = stats_of(m);
+  EXPECT_LE(part.low_resident_bytes, page);
+  EXPECT_LE(part.low_cached_bytes, page) << "the low planes should have left the page cache";
+  EXPECT_GE(part.high_cached_bytes, part.high_bytes) << "the high planes stay";
+  ASSERT_EQ(nestrt_switch(m, NESTRT_MODE_FULL, nullptr), NESTRT_OK);  // cold: read back from the file
+  EXPECT_GE(stats_of(m).low_resident_bytes, part.low_bytes);
+  EXPECT_EQ(run_images(m, images, kImages), fresh_full);
+  nestrt_model_release(m);
+  std::filesystem::remove(copy);
 }
 
 }  // namespace

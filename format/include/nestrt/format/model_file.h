@@ -83,6 +83,8 @@ class ModelFile {
   const std::string& path() const { return path_; }
   uint32_t version() const { return version_; }
   uint64_t file_size() const { return size_; }
+  // The open descriptor (kept for the mapping's lifetime, e.g. for posix_fadvise on sections).
+  int fd() const { return fd_; }
   const std::vector<SectionInfo>& sections() const { return sections_; }
   bool checksums_verified() const { return checksums_verified_; }
   const nestrt::fb::Model& model() const { return *model_; }
@@ -100,6 +102,7 @@ class ModelFile {
   void validate_metadata();
 
   std::string path_;
+  int fd_ = -1;
   const uint8_t* base_ = nullptr;
   uint64_t size_ = 0;
   uint32_t version_ = 0;
