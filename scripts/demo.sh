@@ -2,7 +2,8 @@
 # The whole NestQuant path on the shipped Fashion-MNIST model, on this machine:
 #   setup -> build -> nestrt-convert (ONNX -> nested 8:6 .nest) -> nestrt info -> nestrt run in
 #   full and part mode -> nestrt eval --mode both: accuracy of both modes on the 10k test set,
-#   switching part<->full in one process, with switch times and resident bytes.
+#   switching part<->full in one process, with switch times and resident bytes -> nestrt
+#   bench-switch: warm and cold switch latency against reloading the model.
 # Usage: scripts/demo.sh [--nest 8:6]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ nest=8:6
 while [ $# -gt 0 ]; do
   case "$1" in
     --nest) nest=$2; shift 2 ;;
-    -h | --help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -49,3 +50,6 @@ step "sizes"
 onnx_bytes=$(stat -c %s models/fashion_mnist_resnet.onnx)
 nest_bytes=$(stat -c %s "$out/fashion_mnist_resnet.nest")
 echo "ONNX float model: $onnx_bytes bytes; nested model file: $nest_bytes bytes (sections listed by nestrt info above)"
+
+step "nestrt bench-switch (switching vs loading the model again)"
+build/host/runtime/cli/nestrt bench-switch --model "$out/fashion_mnist_resnet.nest" --cycles 10
