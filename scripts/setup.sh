@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Installs everything the build, the tests and the demo need (host, aarch64 cross, data).
 # Idempotent: packages already present are skipped; the arm64 private prefix is reused.
-# Usage: scripts/setup.sh [--no-cross] [--train]
+# Usage: scripts/setup.sh [--no-cross] [--train] [--plots]
 #   --no-cross  host packages only (no aarch64 toolchain, qemu or arm64 libraries)
 #   --train     also install Debian's torch stack for scripts/train_fashion_mnist.py (~1 GB)
+#   --plots     also install matplotlib for the plots of scripts/eval-accuracy.sh
 set -euo pipefail
 
 cross=1
 train=0
+plots=0
 for arg in "$@"; do
   case "$arg" in
     --no-cross) cross=0 ;;
     --train) train=1 ;;
+    --plots) plots=1 ;;
     -h | --help)
-      sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -44,6 +47,7 @@ ARM64_PKGS=(
 # Multi-Arch: no (or clashing) packages: unpacked into a private prefix instead of installed.
 ARM64_PRIVATE=(libxnnpack0 libxnnpack-dev libpthreadpool0 libpthreadpool-dev libcpuinfo0 libcpuinfo-dev)
 ARM64_PREFIX=${NESTRT_ARM64_PREFIX:-/opt/nestrt-arm64}
+PLOT_PKGS=(python3-matplotlib python3-numpy)
 TRAIN_PKGS=(python3-torch python3-torchvision python3-numpy python3-pil python3-onnx)
 
 missing() { # prints the packages of "$@" that are not installed
@@ -87,6 +91,11 @@ if [ "$cross" -eq 1 ]; then
     rm -rf "$tmp"
     echo "${ARM64_PRIVATE[*]}" | $SUDO tee "$stamp" >/dev/null
   fi
+fi
+
+if [ "$plots" -eq 1 ]; then
+  echo "== plotting (matplotlib)"
+  apt_install "${PLOT_PKGS[@]}"
 fi
 
 if [ "$train" -eq 1 ]; then

@@ -57,10 +57,7 @@ std::string producer_string() {
 
 ConversionReport convert(const ConvertOptions& options, const ProgressFn& progress) {
   const NestConfig& nesting = options.nesting;
-  if (nesting.total_bits != 8 || nesting.high_bits < 1 || nesting.high_bits >= nesting.total_bits) {
-    throw ConversionError("nesting " + std::to_string(nesting.total_bits) + ":" + std::to_string(nesting.high_bits) +
-                          " is not supported (8:h with 1 <= h < 8)");
-  }
+  check_nest_config(nesting);
   Graph graph = import_onnx_file(options.input_path);
   normalise(graph);
   const Shape& input_shape = graph.value(graph.input).shape;

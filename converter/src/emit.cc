@@ -21,6 +21,15 @@ flatbuffers::Offset<fb::ModeParams> build_mode(flatbuffers::FlatBufferBuilder& b
   return fb::CreateModeParamsDirect(b, &p.weight_scale, &p.weight_zero_point, &p.bias, &p.multiplier);
 }
 
+fb::NestMethod nest_method(NestMethod method) {
+  switch (method) {
+    case NestMethod::kNearest: return fb::NestMethod::Nearest;
+    case NestMethod::kSquant: return fb::NestMethod::SQuant;
+    case NestMethod::kTruncate: return fb::NestMethod::Truncate;
+  }
+  return fb::NestMethod::Nearest;
+}
+
 fb::ColorOrder color_order(io::Preprocess::Color color) {
   switch (color) {
     case io::Preprocess::Color::Gray: return fb::ColorOrder::Gray;
@@ -93,8 +102,9 @@ EmittedModel emit_model(const QuantisedModel& model, const ModelInfo& info) {
   const std::vector<int32_t> graph_inputs = {model.input}, graph_outputs = {model.output};
   const auto graph = fb::CreateGraphDirect(b, &tensors, &operators, &graph_inputs, &graph_outputs);
 
-  const auto nesting = fb::CreateNesting(b, static_cast<uint8_t>(model.nesting.total_bits),
-                                         static_cast<uint8_t>(model.nesting.high_bits), fb::NestMethod::Nearest);
+  const auto nesting =
+      fb::CreateNesting(b, static_cast<uint8_t>(model.nesting.total_bits),
+                        static_cast<uint8_t>(model.nesting.high_bits), nest_method(model.nesting.method));
   const std::vector<int32_t> input_shape(model.input_shape_nchw.begin(), model.input_shape_nchw.end());
   const auto preprocess = fb::CreatePreprocessDirect(b, info.preprocess.scale, &info.preprocess.mean,
                                                      &info.preprocess.std, color_order(info.preprocess.color));

@@ -4,8 +4,35 @@
 #include <cmath>
 
 #include "nestrt/converter/error.h"
+#include "squant.h"
 
 namespace nestrt::converter {
+
+const char* nest_method_name(NestMethod method) {
+  switch (method) {
+    case NestMethod::kNearest: return "nearest";
+    case NestMethod::kSquant: return "squant";
+    case NestMethod::kTruncate: return "truncate";
+  }
+  return "unknown";
+}
+
+bool parse_nest_method(const std::string& text, NestMethod* method) {
+  for (NestMethod m : {NestMethod::kNearest, NestMethod::kSquant, NestMethod::kTruncate}) {
+    if (text == nest_method_name(m)) {
+      *method = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+void check_nest_config(const NestConfig& config) {
+  if (config.total_bits < 2 || config.total_bits > 8 || config.high_bits < 1 || config.high_bits >= config.total_bits) {
+    throw ConversionError("nesting " + std::to_string(config.total_bits) + ":" + std::to_string(config.high_bits) +
+                          " is not supported (N:H needs 2 <= N <= 8 and 1 <= H < N)");
+  }
+}
 
 int8_t nest_high(int q, const NestConfig& config) {
   const double step = std::ldexp(1.0, config.low_bits());
@@ -13,24 +40,36 @@ int8_t nest_high(int q, const NestConfig& config) {
   return static_cast<int8_t>(std::clamp(std::nearbyint(q / step), -limit, limit - 1));
 }
 
-NestedPlanes nest_weights(std::span<const int8_t> q, const NestConfig& config) {
-  if (config.total_bits != 8 || config.high_bits < 1 || config.high_bits >= config.total_bits) {
-    throw ConversionError("nesting " + std::to_string(config.total_bits) + ":" + std::to_string(config.high_bits) +
-                          " is not supported (total bits must be 8 and 1 <= high bits < 8)");
-  }
+NestedPlanes nest_weights(std::span<const int8_t> q, std::span<const int32_t> ohwi_shape, const NestConfig& config) {
+  check_nest_config(config);
+  if (ohwi_shape.size() != 4) throw ConversionError("internal error: nested weights need an OHWI shape");
   const int step = 1 << config.low_bits();
+  const int qmax = (1 << (config.total_bits - 1)) - 1;
   NestedPlanes planes{std::vector<int8_t>(q.size()), std::vector<int8_t>(q.size())};
   for (size_t i = 0; i < q.size(); ++i) {
-    const int high = nest_high(q[i], config);
-    const int low = q[i] - high * step;
+    if (q[i] < -qmax || q[i] > qmax) {
+      throw ConversionError("internal error: weight " + std::to_string(q[i]) + " exceeds " +
+                            std::to_string(config.total_bits) + " bits");
+    }
+    // Arithmetic shift is floor division for negative q too.
+    planes.high[i] = config.method == NestMethod::kTruncate ? static_cast<int8_t>(q[i] >> config.low_bits())
+                                                            : nest_high(q[i], config);
+  }
+  if (config.method == NestMethod::kSquant) squant_flip(q, ohwi_shape, config, planes.high);
+  for (size_t i = 0; i < q.size(); ++i) {
+    const int low = q[i] - planes.high[i] * step;
     // Full mode must reproduce q exactly (design §4); low is signed and fits l + 1 bits.
-    if (high * step + low != q[i] || low < -step || low >= step) {
+    if (low < -step || low >= step) {
       throw ConversionError("internal error: nesting of weight " + std::to_string(q[i]) + " is not exact");
     }
-    planes.high[i] = static_cast<int8_t>(high);
     planes.low[i] = static_cast<int8_t>(low);
   }
   return planes;
+}
+
+NestedPlanes nest_weights(std::span<const int8_t> q, const NestConfig& config) {
+  const int32_t shape[4] = {1, 1, 1, static_cast<int32_t>(q.size())};
+  return nest_weights(q, shape, config);
 }
 
 float refit_part_scale(std::span<const int8_t> q, std::span<const int8_t> high, float full_scale,

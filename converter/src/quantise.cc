@@ -26,7 +26,8 @@ ActivationQuant quantise_activation(float min, float max) {
   return q;
 }
 
-ChannelQuant quantise_weights(std::span<const float> weights, int64_t channels) {
+ChannelQuant quantise_weights(std::span<const float> weights, int64_t channels, int bits) {
+  const double qmax = std::ldexp(1.0, bits - 1) - 1.0;
   ChannelQuant result;
   result.scales.resize(static_cast<size_t>(channels));
   result.q.resize(weights.size());
@@ -35,11 +36,11 @@ ChannelQuant quantise_weights(std::span<const float> weights, int64_t channels) 
     const std::span<const float> w = weights.subspan(c * per_channel, per_channel);
     double max_abs = 0.0;
     for (float v : w) max_abs = std::max(max_abs, std::fabs(static_cast<double>(v)));
-    const float scale = max_abs > 0.0 ? static_cast<float>(max_abs / 127.0) : kZeroChannelScale;
-    result.scales[c] = scale > 0.0f ? scale : kZeroChannelScale;  // max_abs / 127 may underflow float
+    const float scale = max_abs > 0.0 ? static_cast<float>(max_abs / qmax) : kZeroChannelScale;
+    result.scales[c] = scale > 0.0f ? scale : kZeroChannelScale;  // max_abs / qmax may underflow float
     for (size_t k = 0; k < per_channel; ++k) {
       const double q = std::nearbyint(static_cast<double>(w[k]) / result.scales[c]);
-      result.q[c * per_channel + k] = static_cast<int8_t>(std::clamp(q, -127.0, 127.0));
+      result.q[c * per_channel + k] = static_cast<int8_t>(std::clamp(q, -qmax, qmax));
     }
   }
   return result;

@@ -61,7 +61,7 @@ NestedLayerWeights nest_layer(const Node& node, float input_scale, float output_
   NestedLayerWeights layer;
   const std::vector<float> weights = to_ohwi(node, layer.shape);
   const int64_t channels = layer.shape[0];
-  ChannelQuant quant = quantise_weights(weights, channels);
+  ChannelQuant quant = quantise_weights(weights, channels, nesting.total_bits);
   const size_t per_channel = weights.size() / static_cast<size_t>(channels);
   for (size_t c = 0; c < static_cast<size_t>(channels); ++c) {
     // An all-zero channel's scale is free: pick it so the bias (its whole output) fits int32 with
@@ -73,13 +73,17 @@ NestedLayerWeights nest_layer(const Node& node, float input_scale, float output_
                                                                      (static_cast<double>(input_scale) * (1 << 24))));
     }
   }
-  NestedPlanes planes = nest_weights(quant.q, nesting);
+  NestedPlanes planes = nest_weights(quant.q, layer.shape, nesting);
   std::vector<float> part_scales(static_cast<size_t>(channels));
   std::vector<float> full_weights(weights.size()), part_weights(weights.size());
   for (size_t c = 0; c < part_scales.size(); ++c) {
     const size_t begin = c * per_channel;
-    part_scales[c] = refit_part_scale(std::span(quant.q).subspan(begin, per_channel),
-                                      std::span(planes.high).subspan(begin, per_channel), quant.scales[c], nesting);
+    // Truncation is the naive baseline: its part scale stays s_c * 2^l.
+    part_scales[c] =
+        nesting.method == NestMethod::kTruncate
+            ? static_cast<float>(std::ldexp(static_cast<double>(quant.scales[c]), nesting.low_bits()))
+            : refit_part_scale(std::span(quant.q).subspan(begin, per_channel),
+                               std::span(planes.high).subspan(begin, per_channel), quant.scales[c], nesting);
     for (size_t k = begin; k < begin + per_channel; ++k) {
       full_weights[k] = quant.scales[c] * quant.q[k];
       part_weights[k] = part_scales[c] * planes.high[k];

@@ -103,8 +103,9 @@ std::string format_table(const ConversionReport& report) {
   for (const auto& row : rows) out += line(row);
   const uint32_t h = static_cast<uint32_t>(report.nesting.high_bits),
                  n = static_cast<uint32_t>(report.nesting.total_bits);
-  out += "nesting " + std::to_string(n) + ":" + std::to_string(h) + " (high " + std::to_string(h) + " bits, low " +
-         std::to_string(n - h) + " bits), calibrated on " + std::to_string(report.calibration_samples) + " samples\n";
+  out += "nesting " + std::to_string(n) + ":" + std::to_string(h) + " " + nest_method_name(report.nesting.method) +
+         " (high " + std::to_string(h) + " bits, low " + std::to_string(n - h) + " bits), calibrated on " +
+         std::to_string(report.calibration_samples) + " samples\n";
   out += "total: file " + std::to_string(report.file_size) + " bytes, high planes " +
          std::to_string(report.high_bytes) + " bytes, low planes " + std::to_string(report.low_bytes) + " bytes\n";
   return out;
@@ -115,7 +116,8 @@ std::string to_json(const ConversionReport& report) {
   s += "  \"source_model\": " + json_string(report.source_model) + ",\n";
   s += "  \"output\": " + json_string(report.output_path) + ",\n";
   s += "  \"nesting\": {\"total_bits\": " + std::to_string(report.nesting.total_bits) +
-       ", \"high_bits\": " + std::to_string(report.nesting.high_bits) + ", \"method\": \"Nearest\"},\n";
+       ", \"high_bits\": " + std::to_string(report.nesting.high_bits) + ", \"method\": \"" +
+       nest_method_name(report.nesting.method) + "\"},\n";
   s += "  \"calibration\": " + json_string(report.calibration) + ",\n";
   s += "  \"calibration_samples\": " + std::to_string(report.calibration_samples) + ",\n";
   s += "  \"file_size\": " + std::to_string(report.file_size) + ",\n";

@@ -19,9 +19,10 @@ std::string parse_nesting(const std::string& text, nestrt::converter::NestConfig
   int total = 0, high = 0;
   char extra = 0;
   if (std::sscanf(text.c_str(), "%d:%d%c", &total, &high, &extra) != 2) return "expected N:H, e.g. 8:6";
-  if (total != 8) return "total bits must be 8 (got " + std::to_string(total) + ")";
+  if (total < 2 || total > 8) return "total bits must be between 2 and 8 (got " + std::to_string(total) + ")";
   if (high < 1 || high >= total) return "high bits must be between 1 and " + std::to_string(total - 1);
-  nesting = {total, high};
+  nesting.total_bits = total;
+  nesting.high_bits = high;
   return "";
 }
 
@@ -33,11 +34,13 @@ int main(int argc, char** argv) {
       "(served alone in part mode) and a low part (added in full mode, exact int8).",
       "nestrt-convert"};
   ConvertOptions options;
-  std::string nest_text = "8:6", color, report_path;
+  std::string nest_text = "8:6", method_text = "nearest", color, report_path;
   bool quiet = false;
   app.add_option("model", options.input_path, "ONNX float model (.onnx)")->required()->check(CLI::ExistingFile);
   app.add_option("-o,--output", options.output_path, "output .nest file (written atomically)")->required();
-  app.add_option("--nest", nest_text, "nesting TOTAL:HIGH bits: 8:6, 8:5, 8:4 ...")
+  app.add_option("--nest", nest_text,
+                 "nesting TOTAL:HIGH bits: 8:6, 8:5, 8:4, 6:4 ... (weights are quantised to TOTAL bits, so "
+                 "--nest 6:H also gives a separate INT6 model in full mode)")
       ->capture_default_str()
       ->check(CLI::Validator(
           [](std::string& text) {
@@ -45,6 +48,11 @@ int main(int argc, char** argv) {
             return parse_nesting(text, unused);
           },
           "N:H"));
+  app.add_option("--nest-method", method_text,
+                 "how the high part rounds: nearest (half to even), squant (nearest with error-balancing flips per "
+                 "kernel and channel), truncate (floor, the naive baseline)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"nearest", "squant", "truncate"}));
   app.add_option("--calib", options.calibration_path,
                  "calibration data: a directory of images, an image, an .npy array ([N,C,H,W] float, or uint8 pixels) "
                  "or an IDX images file (.gz or raw)")
@@ -73,6 +81,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   parse_nesting(nest_text, options.nesting);
+  nestrt::converter::parse_nest_method(method_text, &options.nesting.method);
   if (color == "gray") options.color = Preprocess::Color::Gray;
   if (color == "rgb") options.color = Preprocess::Color::RGB;
   if (color == "bgr") options.color = Preprocess::Color::BGR;

@@ -26,6 +26,9 @@ class MetadataValidator {
         nesting.high_bits() >= nesting.total_bits()) {
       fail("invalid nesting " + std::to_string(nesting.total_bits()) + ":" + std::to_string(nesting.high_bits()));
     }
+    if (nesting.method() > fb::NestMethod::MAX) {
+      fail("unknown nesting method " + std::to_string(static_cast<int>(nesting.method())));
+    }
     tensor_count_ = graph->tensors()->size();
     for (uint32_t i = 0; i < tensor_count_; ++i) validate_tensor(i, graph->tensors()->Get(i));
     for (uint32_t i = 0; i < graph->operators()->size(); ++i) validate_operator(i, graph->operators()->Get(i));

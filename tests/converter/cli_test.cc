@@ -67,7 +67,11 @@ TEST_F(Cli, UsageErrorsExitWith2) {
   EXPECT_NE(nest.output.find("nestrt-convert: usage error: --nest: high bits must be between 1 and 7"),
             std::string::npos)
       << nest.output;
-  EXPECT_EQ(run_convert(common() + " --nest 7:4").exit_code, 2);
+  EXPECT_EQ(run_convert(common() + " --nest 9:4").exit_code, 2);
+  EXPECT_EQ(run_convert(common() + " --nest 4:4").exit_code, 2);
+  const CommandResult method = run_convert(common() + " --nest-method bitplane");
+  EXPECT_EQ(method.exit_code, 2);
+  EXPECT_NE(method.output.find("bitplane"), std::string::npos) << method.output;
   EXPECT_EQ(run_convert(common() + " --nest six").exit_code, 2);
   EXPECT_EQ(run_convert(common() + " --color purple").exit_code, 2);
   EXPECT_EQ(run_convert(common() + " --calib-count 0").exit_code, 2);

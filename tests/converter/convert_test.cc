@@ -139,6 +139,35 @@ TEST(Convert, Int8ExecutionFollowsTheFloatModel) {
   EXPECT_GT(part_error, 0.0);  // part mode really runs on the 6-bit high parts
 }
 
+TEST(Convert, NestingMethodAndWidthReachTheFile) {
+  TempDir dir;
+  ConvertOptions options = tiny_options(dir);
+  options.nesting = {6, 4, NestMethod::kSquant};
+  const ConversionReport report = convert(options);
+  EXPECT_EQ(report.nesting.method, NestMethod::kSquant);
+  const auto file = format::ModelFile::open(options.output_path);
+  const fb::Model& m = file->model();
+  EXPECT_EQ(m.nesting()->total_bits(), 6);
+  EXPECT_EQ(m.nesting()->high_bits(), 4);
+  EXPECT_EQ(m.nesting()->method(), fb::NestMethod::SQuant);
+  for (const fb::Operator* op : *m.graph()->operators()) {
+    if (op->weights() == nullptr) continue;
+    SCOPED_TRACE(op->name()->str());
+    const auto high = file->resolve(*op->weights()->high());
+    const auto low = file->resolve(*op->weights()->low());
+    int max_abs = 0;
+    for (size_t k = 0; k < high.size(); ++k) {
+      const int h = static_cast<int8_t>(high[k]), l = static_cast<int8_t>(low[k]);
+      EXPECT_GE(h, -8);
+      EXPECT_LE(h, 7);
+      EXPECT_GE(l, -4);  // squant: l + 1 = 3 bits, signed
+      EXPECT_LT(l, 4);
+      max_abs = std::max(max_abs, std::abs(h * 4 + l));
+    }
+    EXPECT_EQ(max_abs, 31);  // 6-bit weights
+  }
+}
+
 TEST(Convert, UnsupportedOperatorLeavesNoFileAndKeepsAnExistingOne) {
   TempDir dir;
   ConvertOptions options = tiny_options(dir);

@@ -52,6 +52,16 @@ TEST(Quantise, WeightsPerChannelSymmetric) {
   EXPECT_EQ(g.q[1], -127);
 }
 
+TEST(Quantise, NarrowWeightsUseTheirOwnRange) {
+  // 6 bits: qmax 31, so a channel range of 31 gives scale 1 and 15.5 is a real tie (-> 16).
+  const ChannelQuant q = quantise_weights(std::vector<float>{31.0f, -15.5f, 14.5f, -31.0f}, 1, 6);
+  EXPECT_EQ(q.scales[0], 1.0f);
+  EXPECT_EQ(q.q, (std::vector<int8_t>{31, -16, 14, -31}));
+  const ChannelQuant q4 = quantise_weights(std::vector<float>{7.0f, -3.5f}, 1, 4);
+  EXPECT_EQ(q4.scales[0], 1.0f);
+  EXPECT_EQ(q4.q, (std::vector<int8_t>{7, -4}));
+}
+
 TEST(Quantise, BiasRoundsHalfEvenAndSaturates) {
   EXPECT_EQ(quantise_bias(2.5f, 1.0f, 1.0f), 2);
   EXPECT_EQ(quantise_bias(3.5f, 1.0f, 1.0f), 4);

@@ -1,28 +1,46 @@
-// NestQuant splitting of int8 weights into a high part (h bits) and a low part (l = n - h bits),
-// method Nearest (design §4): full mode decodes high * 2^l + low == q exactly; part mode runs on
-// high alone with its own per-channel scale.
+// NestQuant splitting of n-bit weights into a high part (h bits) and a low part (l = n - h bits)
+// (design §4): full mode decodes high * 2^l + low == q exactly; part mode runs on high alone with
+// its own per-channel scale. The methods differ only in how high rounds q / 2^l.
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace nestrt::converter {
 
+enum class NestMethod {
+  kNearest,   // round half to even: low in [-2^(l-1), 2^(l-1)]
+  kSquant,    // nearest, then SQuant-style flips so rounding errors cancel per kernel and per channel
+  kTruncate,  // floor (q >> l): the naive baseline; low in [0, 2^l), part scale not refitted
+};
+const char* nest_method_name(NestMethod method);  // "nearest", "squant", "truncate"
+// Parses a method name; false if unknown.
+bool parse_nest_method(const std::string& text, NestMethod* method);
+
 struct NestConfig {
-  int total_bits = 8;
+  int total_bits = 8;  // n: weights are quantised to n bits (symmetric, |q| <= 2^(n-1) - 1)
   int high_bits = 6;
+  NestMethod method = NestMethod::kNearest;
   int low_bits() const { return total_bits - high_bits; }
 };
 
-// high = clamp(round_half_even(q / 2^l), -2^(h-1), 2^(h-1) - 1).
+// Throws ConversionError unless 2 <= n <= 8 and 1 <= h < n.
+void check_nest_config(const NestConfig& config);
+
+// Method kNearest's high part: clamp(round_half_even(q / 2^l), -2^(h-1), 2^(h-1) - 1).
 int8_t nest_high(int q, const NestConfig& config);
 
 struct NestedPlanes {
   std::vector<int8_t> high;
-  std::vector<int8_t> low;  // q - high * 2^l, signed, fits l + 1 bits
+  std::vector<int8_t> low;  // q - high * 2^l, signed, in [-2^l, 2^l): l + 1 bits
 };
-// Splits q (any order); checks the full-mode decode is exact.
+// Splits the weights of one layer, q in OHWI order with shape [O, KH, KW, I]: a "kernel" is the
+// KH*KW weights of one (output, input) channel pair, which kSquant balances. Checks the full-mode
+// decode is exact for every weight.
+NestedPlanes nest_weights(std::span<const int8_t> q, std::span<const int32_t> ohwi_shape, const NestConfig& config);
+// The same for a flat list of weights (one channel, kernels of one weight).
 NestedPlanes nest_weights(std::span<const int8_t> q, const NestConfig& config);
 
 // Least-squares part-mode scale of one channel: argmin_s sum((s_c * q - s * high)^2)

@@ -18,13 +18,14 @@ struct ActivationQuant {
 // Widens [min, max] to include 0, scale = (max - min) / 255, zero_point = round(-128 - min / scale).
 ActivationQuant quantise_activation(float min, float max);
 
-// Symmetric per-output-channel weights (channel = outermost dimension): s_c = max|w_c| / 127,
-// q = clamp(round_half_even(w / s_c), -127, 127). All-zero channels get a tiny positive scale and q = 0.
+// Symmetric per-output-channel weights of `bits` bits (channel = outermost dimension), with
+// qmax = 2^(bits-1) - 1: s_c = max|w_c| / qmax, q = clamp(round_half_even(w / s_c), -qmax, qmax).
+// All-zero channels get a tiny positive scale and q = 0.
 struct ChannelQuant {
   std::vector<float> scales;
   std::vector<int8_t> q;
 };
-ChannelQuant quantise_weights(std::span<const float> weights, int64_t channels);
+ChannelQuant quantise_weights(std::span<const float> weights, int64_t channels, int bits = 8);
 
 // round_half_even(bias / (input_scale * weight_scale)) saturated to int32.
 int32_t quantise_bias(float bias, float input_scale, float weight_scale);

@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""Summarises scripts/eval-accuracy.sh results: a table, a JSON file, the SUMMARY line and
+optionally a plot of top-1 accuracy against weight bytes.
+
+Weight bytes are counted at the packed width of each mode (n bits per weight in full mode, h bits
+in part mode), the size the bit-packed format stores; format v1 keeps one byte per plane element.
+"""
+import argparse
+import json
+import math
+
+
+def weight_count(report_path):
+    with open(report_path) as f:
+        report = json.load(f)
+    return sum(math.prod(layer["weight_shape"]) for layer in report["layers"] if layer.get("weight_shape"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("results", help="results.jsonl written by eval-accuracy.sh")
+    ap.add_argument("--fp32-from", required=True, help="model card JSON with fp32_test_top1")
+    ap.add_argument("--json", required=True, help="write the combined results here")
+    ap.add_argument("--plot", help="write a PNG plot here")
+    args = ap.parse_args()
+
+    with open(args.fp32_from) as f:
+        fp32 = float(json.load(f)["fp32_test_top1"])
+    rows = [json.loads(line) for line in open(args.results) if line.strip()]
+    by_name = {r["name"]: r for r in rows}
+    weights = weight_count(rows[0]["report"])
+    points = []  # (label, kind, bits, accuracy)
+    for r in rows:
+        n, h = (int(x) for x in r["nest"].split(":"))
+        if r["name"] == "nearest-8:6":
+            points.append(("INT8 full", "full", n, r["full"]))
+        if n < 8 and r["method"] == "nearest":
+            points.append((f"separate INT{n}", "separate", n, r["full"]))
+        if n >= 6:  # 4:2 is only there for its full mode, the INT4 baseline
+            points.append((f"{r['nest']} {r['method']} part", r["method"], h, r["part"]))
+
+    def best(nest, methods=("nearest", "squant")):
+        vals = [by_name[f"{m}-{nest}"]["part"] for m in methods if f"{m}-{nest}" in by_name]
+        return max(vals) if vals else float("nan")
+
+    summary = {
+        "fp32": fp32,
+        "full": by_name["nearest-8:6"]["full"],
+        "part86": best("8:6"),
+        "part85": best("8:5"),
+        "part84": best("8:4"),
+        "part64": best("6:4"),
+        "sep6": by_name["nearest-6:4"]["full"],
+        "sep4": by_name["nearest-4:2"]["full"],
+        "trunc86": by_name["truncate-8:6"]["part"],
+        "trunc84": by_name["truncate-8:4"]["part"],
+    }
+    print(f"\n{'configuration':<26}{'bits/weight':>12}{'weight KiB':>12}{'top-1 %':>10}{'vs FP32':>10}")
+    print(f"{'FP32':<26}{32:>12}{weights * 4 / 1024:>12.2f}{fp32:>10.2f}{0:>+10.2f}")
+    for label, _, bits, acc in points:
+        print(f"{label:<26}{bits:>12}{weights * bits / 8 / 1024:>12.2f}{acc:>10.2f}{acc - fp32:>+10.2f}")
+    with open(args.json, "w") as f:
+        json.dump({"weights": weights, "fp32": fp32, "configurations": rows, "summary": summary}, f, indent=2)
+
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        styles = {"full": ("k", "s"), "separate": ("tab:gray", "D"), "nearest": ("tab:blue", "o"),
+                  "squant": ("tab:green", "^"), "truncate": ("tab:red", "v")}
+        fig, ax = plt.subplots(figsize=(8, 5))
+        # Collapsed configurations (naive truncation) would squash the interesting range: they are
+        # drawn on the bottom edge with their value in the label.
+        floor = min(fp32 - 3.0, min(a for _, _, _, a in points if a > fp32 - 10.0) - 0.5)
+        offsets = {"full": (6, -3), "separate": (6, -10), "nearest": (6, 4), "squant": (6, -3), "truncate": (6, 0)}
+        for kind, (color, marker) in styles.items():
+            pts = [(weights * b / 8 / 1024, a, lbl) for lbl, k, b, a in points if k == kind]
+            if not pts:
+                continue
+            ax.scatter([p[0] for p in pts], [max(p[1], floor) for p in pts], c=color, marker=marker, label=kind,
+                       zorder=3, alpha=0.85)
+            for x, y, lbl in pts:
+                text = f"{lbl} {y:.2f}" + (" (off scale)" if y < floor else "")
+                ax.annotate(text, (x, max(y, floor)), textcoords="offset points", xytext=offsets[kind], fontsize=6.5,
+                            color=color)
+        ax.set_ylim(floor - 0.3, max(a for _, _, _, a in points) + 0.6)
+        ax.axhline(fp32, color="k", linestyle="--", linewidth=0.8, label=f"FP32 {fp32:.2f}%")
+        ax.set_xlabel("resident weight KiB at packed width (h bits part, n bits full)")
+        ax.set_ylabel("top-1 accuracy, Fashion-MNIST test set (%)")
+        ax.set_title("NestQuant on the shipped Fashion-MNIST ResNet: accuracy vs weight memory")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+        print(f"plot: {args.plot}")
+
+    print("SUMMARY fashion_mnist " + " ".join(f"{k}={v:.2f}" for k, v in summary.items()))
+
+
+if __name__ == "__main__":
+    main()
