@@ -8,6 +8,7 @@
 #include "nestrt/converter/normalise.h"
 #include "nestrt/converter/onnx_import.h"
 #include "nestrt/converter/quantised_model.h"
+#include "nestrt/converter/sensitivity.h"
 #include "nestrt/format/model_file.h"
 #include "nestrt/io/sample_source.h"
 
@@ -51,6 +52,9 @@ io::Preprocess make_preprocess(const ConvertOptions& options, int64_t channels) 
 
 }  // namespace
 
+// Samples for the graded-switching ranking: it runs the float model about 2x per nested layer.
+constexpr size_t kSensitivitySamples = 64;
+
 std::string producer_string() {
   return std::string("nestrt-convert ") + NESTRT_VERSION;
 }
@@ -78,7 +82,8 @@ ConversionReport convert(const ConvertOptions& options, const ProgressFn& progre
   const size_t count =
       std::min(options.calibration_count == 0 ? samples.size() : options.calibration_count, samples.size());
   const std::vector<Range> ranges = calibrate(graph, samples, count, progress);
-  const QuantisedModel model = quantise_graph(graph, ranges, nesting);
+  QuantisedModel model = quantise_graph(graph, ranges, nesting);
+  rank_by_sensitivity(graph, samples, std::min<size_t>(count, kSensitivitySamples), model);
 
   ModelInfo info;
   info.preprocess = preprocess;

@@ -2,6 +2,9 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <algorithm>
+#include <map>
+
 namespace nestrt::converter {
 namespace {
 
@@ -84,16 +87,29 @@ EmittedModel emit_model(const QuantisedModel& model, const ModelInfo& info) {
     const auto quant = fb::CreateActivationQuant(b, t.quant.scale, t.quant.zero_point, t.quant.min, t.quant.max);
     tensors.push_back(fb::CreateTensorDirect(b, t.name.c_str(), &t.shape, fb::DataType::Int8, quant));
   }
+  // Low planes go in release order (low_rank), so graded switching releases a prefix of the section.
+  std::vector<const QuantOperator*> by_rank;
+  for (const QuantOperator& op : model.operators) {
+    if (op.weights) by_rank.push_back(&op);
+  }
+  std::stable_sort(by_rank.begin(), by_rank.end(), [](const QuantOperator* x, const QuantOperator* y) {
+    return x->weights->low_rank < y->weights->low_rank;
+  });
+  std::map<const QuantOperator*, fb::BufferRef> low_refs;
+  for (const QuantOperator* op : by_rank) low_refs[op] = append_plane(low_section, kLowSection, op->weights->low);
+
   std::vector<flatbuffers::Offset<fb::Operator>> operators;
   for (const QuantOperator& op : model.operators) {
     flatbuffers::Offset<fb::NestedWeights> weights = 0;
     if (op.weights) {
       const NestedLayerWeights& w = *op.weights;
       const fb::BufferRef high = append_plane(high_section, kHighSection, w.high);
-      const fb::BufferRef low = append_plane(low_section, kLowSection, w.low);
+      const fb::BufferRef low = low_refs.at(&op);
       const auto full = build_mode(b, w.full);
       const auto part = build_mode(b, w.part);
-      weights = fb::CreateNestedWeightsDirect(b, fb::WeightLayout::OHWI, &w.shape, &high, &low, full, part);
+      weights = fb::CreateNestedWeightsDirect(b, fb::WeightLayout::OHWI, &w.shape, &high, &low, full, part,
+                                              static_cast<float>(w.sensitivity), static_cast<float>(w.step_error),
+                                              static_cast<float>(w.step_agreement));
     }
     const auto [options_type, options] = build_options(b, op);
     operators.push_back(fb::CreateOperatorDirect(b, op.name.c_str(), op.code, &op.inputs, &op.outputs, options_type,

@@ -44,8 +44,9 @@ typedef enum nestrt_status {
  * out-of-range enum value as undefined behaviour. */
 
 typedef enum nestrt_mode {
-  NESTRT_MODE_FULL = 0, /* high + low parts: the exact int8 model */
-  NESTRT_MODE_PART = 1, /* high part only: low sections paged out */
+  NESTRT_MODE_FULL = 0,   /* high + low parts: the exact int8 model */
+  NESTRT_MODE_PART = 1,   /* high part only: low sections paged out */
+  NESTRT_MODE_GRADED = 2, /* reported only: some layers in part mode (nestrt_switch_level/budget) */
   NESTRT_MODE_MAX_ENUM = 0x7fffffff
 } nestrt_mode;
 
@@ -101,12 +102,39 @@ typedef struct nestrt_switch_info {
   nestrt_mode mode;
   uint64_t bytes_paged; /* bytes of low sections paged in (part->full) or released (full->part) */
   uint64_t duration_ns; /* wall time of the whole call, waiting for in-flight runs included */
+  uint32_t previous_level;
+  uint32_t level;        /* see nestrt_switch_level */
+  uint64_t weight_bytes; /* weight bytes the new level keeps resident (high planes + kept low pages) */
 } nestrt_switch_info;
 
 /* Switches the serving mode (design §6). part->full pages the low sections in before flipping;
  * full->part flips, waits for in-flight full-mode runs, then releases the low sections.
  * Switching to the current mode is a no-op. info may be NULL. */
 NESTRT_API nestrt_status nestrt_switch(nestrt_model* model, nestrt_mode mode, nestrt_switch_info* info);
+
+/* Graded switching: level k serves the first k weighted layers of the converter's release order
+ * in part mode and the others in full mode, with those k layers' low planes paged out. The
+ * converter ranks layers by measured accuracy cost per byte saved (cheapest first) and stores
+ * the low planes in that order, so level k releases one prefix of the low section. Level 0 is
+ * full mode and nestrt_model_level_count() is part mode; runs see one level from start to end,
+ * with the same protocol as nestrt_switch. */
+NESTRT_API uint32_t nestrt_model_level_count(const nestrt_model* model);
+
+typedef struct nestrt_level_info {
+  uint64_t weight_bytes;     /* weight bytes resident at this level (high planes + kept low pages) */
+  float estimated_error;     /* converter's estimate on its calibration samples: relative squared
+                                error of the outputs against full mode (0 at level 0) */
+  float estimated_agreement; /* ... and the fraction of samples whose top-1 matches full mode */
+  const char* layer;         /* the layer this level adds to part mode; NULL for level 0 */
+} nestrt_level_info;
+
+NESTRT_API nestrt_status nestrt_model_level_info(const nestrt_model* model, uint32_t level, nestrt_level_info* info);
+/* Switches to a level (0 .. nestrt_model_level_count()). NESTRT_UNSUPPORTED for an intermediate
+ * level of a file whose low planes are not in a single section. */
+NESTRT_API nestrt_status nestrt_switch_level(nestrt_model* model, uint32_t level, nestrt_switch_info* info);
+/* Switches to the lowest level whose weight bytes fit max_weight_bytes; if not even part mode
+ * fits, to part mode (the smallest footprint there is): check info->weight_bytes. */
+NESTRT_API nestrt_status nestrt_switch_budget(nestrt_model* model, uint64_t max_weight_bytes, nestrt_switch_info* info);
 
 typedef struct nestrt_stats {
   nestrt_mode mode;
@@ -124,6 +152,8 @@ typedef struct nestrt_stats {
   uint64_t last_switch_ns;
   uint64_t arena_bytes;    /* activation memory one session allocates (planned, with reuse) */
   uint64_t unshared_bytes; /* what one buffer per tensor would take */
+  uint32_t level;          /* graded switching: current level, 0 = full */
+  uint32_t level_count;    /* level of part mode */
 } nestrt_stats;
 
 /* Mode, section sizes, resident bytes and switch counters of a loaded model. */
@@ -143,6 +173,8 @@ NESTRT_API void nestrt_session_destroy(nestrt_session* session);
  * mode when the run starts; mode_used may be NULL. */
 NESTRT_API nestrt_status nestrt_run(nestrt_session* session, const float* input, size_t input_count, float* output,
                                     size_t output_count, nestrt_mode* mode_used);
+/* The level the session's last successful run used (graded switching; 0 before any run). */
+NESTRT_API uint32_t nestrt_session_last_level(const nestrt_session* session);
 
 NESTRT_API const char* nestrt_status_string(nestrt_status status);
 /* The calling thread's last error message ("" if none). Valid until its next nestrt call. */

@@ -68,8 +68,8 @@ int bench(const BenchOptions& o) {
   std::sort(sorted.begin(), sorted.end());
   const double mean = std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size());
   const auto s = model.stats();
-  std::printf("model %s, mode %s, %d warm-up + %d timed runs, 1 thread\n", o.model.c_str(),
-              o.mode.c_str(), o.warmup, o.runs);
+  std::printf("model %s, mode %s, %d warm-up + %d timed runs, 1 thread\n", o.model.c_str(), o.mode.c_str(), o.warmup,
+              o.runs);
   std::printf("latency ms: min %.3f  median %.3f  mean %.3f  p90 %.3f  max %.3f\n", sorted.front(),
               percentile(sorted, 0.5), mean, percentile(sorted, 0.9), sorted.back());
   std::printf("memory: activation arena %s (%s without reuse); weights resident %s of %s; peak RSS %s\n",

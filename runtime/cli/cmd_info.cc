@@ -15,6 +15,7 @@ struct InfoOptions {
   std::string model;
   bool layers = false;
   bool resident = false;
+  bool levels = false;
   std::string mode = "full";
 };
 
@@ -62,6 +63,27 @@ void print_resident(const InfoOptions& o) {
               short_bytes(s.low_cached_bytes).c_str(), short_bytes(s.low_bytes).c_str());
 }
 
+// The steps of graded switching: what each level keeps resident and what it is estimated to cost.
+void print_levels(const InfoOptions& o) {
+  ModelHandle model(o.model, NESTRT_MODE_FULL);
+  const uint32_t count = nestrt_model_level_count(model.get());
+  std::printf(
+      "graded switching levels (nestrt_switch_level / nestrt_switch_budget; estimates from the converter's\n"
+      "calibration samples: output error relative to full mode, top-1 agreement with full mode):\n");
+  std::printf("  %-5s %12s %8s %12s %10s  %s\n", "level", "weights", "of full", "est. error", "agreement",
+              "layer added to part mode");
+  nestrt_level_info full_info;
+  check(nestrt_model_level_info(model.get(), 0, &full_info));
+  for (uint32_t level = 0; level <= count; ++level) {
+    nestrt_level_info info;
+    check(nestrt_model_level_info(model.get(), level, &info));
+    std::printf("  %-5u %12s %7.1f%% %12.2e %9.2f%%  %s\n", level, short_bytes(info.weight_bytes).c_str(),
+                100.0 * static_cast<double>(info.weight_bytes) / static_cast<double>(full_info.weight_bytes),
+                static_cast<double>(info.estimated_error), 100.0 * static_cast<double>(info.estimated_agreement),
+                info.layer ? info.layer : "(full mode)");
+  }
+}
+
 int info(const InfoOptions& o) {
   format::OpenOptions open_options;
   open_options.verify_checksums = false;  // reported per section below instead of failing at the first
@@ -93,6 +115,7 @@ int info(const InfoOptions& o) {
   std::printf("weights: full mode %s (high + low), part mode %s (high only, %.1f%% of full)\n",
               short_bytes(high + low).c_str(), short_bytes(high).c_str(),
               high + low ? 100.0 * static_cast<double>(high) / static_cast<double>(high + low) : 0.0);
+  if (o.levels) print_levels(o);
   if (o.resident) print_resident(o);
   return 0;
 }
@@ -106,6 +129,8 @@ Command add_info_command(CLI::App& app) {
   cmd->add_option("model", options->model, "Model file (.nest)")->required()->check(CLI::ExistingFile);
   cmd->add_flag("--layers", options->layers, "List every operator with its weight shape and plane sizes");
   cmd->add_flag("--resident", options->resident, "Load the model and report resident bytes per section");
+  cmd->add_flag("--levels", options->levels,
+                "List the graded-switching levels: resident weight bytes and estimated accuracy cost of each");
   cmd->add_option("--mode", options->mode, "Mode to load in for --resident")
       ->check(CLI::IsMember({"full", "part"}))
       ->capture_default_str();

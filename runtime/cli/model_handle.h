@@ -18,7 +18,7 @@ inline nestrt_mode parse_mode(const std::string& mode) {
   return mode == "part" ? NESTRT_MODE_PART : NESTRT_MODE_FULL;
 }
 inline const char* mode_name(nestrt_mode mode) {
-  return mode == NESTRT_MODE_PART ? "part" : "full";
+  return mode == NESTRT_MODE_PART ? "part" : mode == NESTRT_MODE_GRADED ? "graded" : "full";
 }
 
 class ModelHandle {

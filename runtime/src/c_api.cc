@@ -56,6 +56,13 @@ bool valid_mode(nestrt_mode mode) {
   return mode == NESTRT_MODE_FULL || mode == NESTRT_MODE_PART;
 }
 
+void fill_switch_info(const nestrt::runtime::Model& m, const nestrt::runtime::SwitchResult& r,
+                      nestrt_switch_info* info) {
+  if (info == nullptr) return;
+  *info = {m.mode_of(r.previous),  m.mode_of(r.level), r.bytes_paged, r.duration_ns, r.previous, r.level,
+           m.weight_bytes(r.level)};
+}
+
 nestrt_status copy_shape(const std::vector<int64_t>& shape, int64_t* dims, size_t* rank) {
   if (dims == nullptr || rank == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "dims and rank must not be NULL");
   if (*rank < shape.size()) {
@@ -153,9 +160,62 @@ nestrt_status nestrt_model_preprocess(const nestrt_model* model, nestrt_preproce
 nestrt_status nestrt_switch(nestrt_model* model, nestrt_mode mode, nestrt_switch_info* info) {
   return guarded([&] {
     if (model == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model must not be NULL");
+    if (mode == NESTRT_MODE_GRADED) {
+      return fail(NESTRT_INVALID_ARGUMENT, "graded mode is reached with nestrt_switch_level or nestrt_switch_budget");
+    }
     if (!valid_mode(mode)) return fail(NESTRT_INVALID_ARGUMENT, "unknown mode " + std::to_string(int(mode)));
     const auto r = model->impl->switch_to(mode);
-    if (info != nullptr) *info = {r.previous, r.mode, r.bytes_paged, r.duration_ns};
+    fill_switch_info(*model->impl, r, info);
+    return NESTRT_OK;
+  });
+}
+
+uint32_t nestrt_model_level_count(const nestrt_model* model) {
+  return model == nullptr ? 0 : model->impl->level_count();
+}
+
+nestrt_status nestrt_model_level_info(const nestrt_model* model, uint32_t level, nestrt_level_info* info) {
+  return guarded([&] {
+    if (model == nullptr || info == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model and info must not be NULL");
+    const auto& m = *model->impl;
+    if (level > m.level_count()) {
+      return fail(NESTRT_INVALID_ARGUMENT,
+                  "level " + std::to_string(level) + " is out of range (0.." + std::to_string(m.level_count()) + ")");
+    }
+    const auto& release = m.plan().release;
+    *info = {m.weight_bytes(level), 0.f, 1.f, nullptr};
+    if (level > 0 && level <= release.size()) {
+      const auto& step = release[level - 1];
+      info->estimated_error = step.step_error;
+      info->estimated_agreement = step.step_agreement;
+      const auto* name = m.file().model().graph()->operators()->Get(static_cast<uint32_t>(step.op))->name();
+      info->layer = name != nullptr ? name->c_str() : "";
+    }
+    return NESTRT_OK;
+  });
+}
+
+nestrt_status nestrt_switch_level(nestrt_model* model, uint32_t level, nestrt_switch_info* info) {
+  return guarded([&] {
+    if (model == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model must not be NULL");
+    if (level > model->impl->level_count()) {
+      return fail(NESTRT_INVALID_ARGUMENT, "level " + std::to_string(level) + " is out of range (0.." +
+                                               std::to_string(model->impl->level_count()) + ")");
+    }
+    if (level != 0 && level != model->impl->level_count() && !model->impl->plan().graded) {
+      return fail(NESTRT_UNSUPPORTED, model->impl->file().path() +
+                                          ": graded levels need every low plane in one section (use full or part)");
+    }
+    fill_switch_info(*model->impl, model->impl->switch_to_level(level), info);
+    return NESTRT_OK;
+  });
+}
+
+nestrt_status nestrt_switch_budget(nestrt_model* model, uint64_t max_weight_bytes, nestrt_switch_info* info) {
+  return guarded([&] {
+    if (model == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model must not be NULL");
+    auto& m = *model->impl;
+    fill_switch_info(m, m.switch_to_level(m.level_for_budget(max_weight_bytes)), info);
     return NESTRT_OK;
   });
 }
@@ -183,6 +243,8 @@ nestrt_status nestrt_model_stats(const nestrt_model* model, nestrt_stats* stats)
     stats->last_switch_ns = m.last_switch_ns();
     stats->arena_bytes = m.arena().arena_bytes;
     stats->unshared_bytes = m.arena().unshared_bytes;
+    stats->level = m.level();
+    stats->level_count = m.level_count();
     return NESTRT_OK;
   });
 }
@@ -219,10 +281,15 @@ nestrt_status nestrt_run(nestrt_session* session, const float* input, size_t inp
                                                std::to_string(output_count) + " (model gives " +
                                                std::to_string(want_out) + ")");
     }
-    const nestrt_mode used = session->impl->run(input, output);
-    if (mode_used != nullptr) *mode_used = used;
+    const uint32_t level = session->impl->run(input, output);
+    session->impl->last_level = level;
+    if (mode_used != nullptr) *mode_used = session->impl->model().mode_of(level);
     return NESTRT_OK;
   });
+}
+
+uint32_t nestrt_session_last_level(const nestrt_session* session) {
+  return session == nullptr ? 0 : session->impl->last_level;
 }
 
 const char* nestrt_status_string(nestrt_status status) {

@@ -65,9 +65,11 @@ size_t op_scratch_bytes(const OpPlan& op) {
   return op.planes.count;
 }  // the decoded weights
 
-void execute(const GraphPlan& plan, nestrt_mode mode, int8_t* const* tensors, int8_t* scratch) {
-  const NestMode m = mode == NESTRT_MODE_FULL ? NestMode::kFull : NestMode::kPart;
-  for (const OpPlan& op : plan.ops) run_op(plan, op, m, tensors, scratch);
+void execute(const GraphPlan& plan, uint32_t level, int8_t* const* tensors, int8_t* scratch) {
+  for (const OpPlan& op : plan.ops) {
+    const bool part = op.low_rank >= 0 && static_cast<uint32_t>(op.low_rank) < level;
+    run_op(plan, op, part ? NestMode::kPart : NestMode::kFull, tensors, scratch);
+  }
 }
 
 void quantize_input(const TensorInfo& tensor, const float* nchw, int8_t* nhwc) {

@@ -1,4 +1,5 @@
-// Runs a graph plan over a session's buffers in one mode, with the reference kernels.
+// Runs a graph plan over a session's buffers at one level (model.h: weighted ops of release rank
+// < level run in part mode, the others in full mode), with the reference kernels.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,7 @@ size_t op_scratch_bytes(const OpPlan& op);
 
 // tensors[i] points at tensor i (NHWC int8, plan.tensors[i].elements bytes); scratch holds at
 // least the maximum of op_scratch_bytes over the plan.
-void execute(const GraphPlan& plan, nestrt_mode mode, int8_t* const* tensors, int8_t* scratch);
+void execute(const GraphPlan& plan, uint32_t level, int8_t* const* tensors, int8_t* scratch);
 
 // Float (source layout, NCHW) -> int8 NHWC with the tensor's quantisation, and back.
 void quantize_input(const TensorInfo& tensor, const float* nchw, int8_t* nhwc);

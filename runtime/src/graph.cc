@@ -1,5 +1,6 @@
 #include "graph.h"
 
+#include <algorithm>
 #include <string>
 
 #include "nestrt/kernels/reference.h"
@@ -43,6 +44,7 @@ class PlanBuilder {
     }
     if (!produced[static_cast<size_t>(plan_.output)]) fail("graph", "no operator writes the graph output");
     io_shapes();
+    release_order(graph);
     return std::move(plan_);
   }
 
@@ -100,6 +102,24 @@ class PlanBuilder {
         break;
     }
     return p;
+  }
+
+  // The converter writes the low planes in release order, so the order is their order in the file.
+  void release_order(const fb::Graph& graph) {
+    for (size_t i = 0; i < plan_.ops.size(); ++i) {
+      const fb::NestedWeights* w = graph.operators()->Get(static_cast<uint32_t>(i))->weights();
+      if (w == nullptr || plan_.ops[i].planes.low == nullptr) continue;  // not a weighted op
+      const auto* begin = reinterpret_cast<const uint8_t*>(plan_.ops[i].planes.low);
+      plan_.release.push_back({i, w->low()->section(), begin, begin + w->low()->size(), w->sensitivity(),
+                               w->step_error(), w->step_agreement()});
+    }
+    std::stable_sort(plan_.release.begin(), plan_.release.end(),
+                     [](const ReleaseStep& a, const ReleaseStep& b) { return a.low_begin < b.low_begin; });
+    plan_.graded = true;
+    for (size_t r = 0; r < plan_.release.size(); ++r) {
+      plan_.ops[plan_.release[r].op].low_rank = static_cast<int>(r);
+      if (plan_.release[r].section != plan_.release[0].section) plan_.graded = false;
+    }
   }
 
   void weights_plan(const fb::NestedWeights& w, OpPlan& p) {

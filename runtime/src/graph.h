@@ -33,6 +33,18 @@ struct OpPlan {
   int fc_in = 0, fc_out = 0, fc_batch = 1;
   kernels::NestedPlanes planes;  // weighted ops
   kernels::ChannelQuant full_quant, part_quant;
+  int low_rank = -1;  // weighted ops: place in the release order of graded switching (low-plane order)
+};
+
+// One step of graded switching: level k runs the weighted ops of rank < k in part mode.
+struct ReleaseStep {
+  size_t op = 0;         // index in GraphPlan::ops of the op this step adds
+  uint32_t section = 0;  // its low plane: file section and byte range in the mapping
+  const uint8_t* low_begin = nullptr;
+  const uint8_t* low_end = nullptr;
+  float sensitivity = 0.f;  // the converter's estimates (fb::NestedWeights)
+  float step_error = 0.f;
+  float step_agreement = 1.f;
 };
 
 struct GraphPlan {
@@ -43,6 +55,8 @@ struct GraphPlan {
   std::vector<int64_t> input_shape;   // float input as the source model declares it (NCHW)
   std::vector<int64_t> output_shape;  // float output in the source model's layout
   size_t max_weight_elements = 0;     // decode scratch a session needs
+  std::vector<ReleaseStep> release;   // weighted ops in release order (ascending low-plane address)
+  bool graded = false;                // every low plane lies in one section, so levels release prefixes of it
 };
 
 // Throws format::FormatError (kBadMetadata) naming the operator when shapes do not agree.

@@ -1,6 +1,10 @@
 #include "model.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <stdexcept>
 
 #include "paging.h"
 
@@ -14,16 +18,24 @@ std::unique_ptr<Model> Model::load(const std::string& path, const nestrt_model_o
   model->plan_ = build_graph_plan(*model->file_);
   model->arena_ = plan_arena(model->plan_);
   check_arena_plan(model->plan_, model->arena_);
-  model->mode_ = options.initial_mode;
+  // A model without weighted ops still has two modes (they compute the same thing).
+  model->level_count_ = std::max<uint32_t>(1, static_cast<uint32_t>(model->plan_.release.size()));
+  model->runs_.assign(model->level_count_ + 1, 0);
+  model->page_size_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  model->level_ = options.initial_mode == NESTRT_MODE_FULL ? 0 : model->level_count_;
   model->evict_page_cache_ = options.evict_page_cache != 0;
   // Checksum verification read every section; a part-mode start releases the low planes again.
-  if (model->mode_ == NESTRT_MODE_PART) model->page_low(false);
+  if (model->level_ != 0) model->page_low(false);
   return model;
 }
 
-nestrt_mode Model::mode() const {
+uint32_t Model::level() const {
   std::lock_guard lock(mutex_);
-  return mode_;
+  return level_;
+}
+
+nestrt_mode Model::mode_of(uint32_t level) const {
+  return level == 0 ? NESTRT_MODE_FULL : level == level_count_ ? NESTRT_MODE_PART : NESTRT_MODE_GRADED;
 }
 
 uint64_t Model::page_low(bool in) const {
@@ -38,23 +50,89 @@ uint64_t Model::page_low(bool in) const {
   return bytes;
 }
 
-SwitchResult Model::switch_to(nestrt_mode target) {
+const uint8_t* Model::release_boundary(uint32_t level) const {
+  const auto section = file_->section_bytes(plan_.release[0].section);
+  if (level == 0) return section.data();
+  if (level >= plan_.release.size()) return section.data() + section.size();
+  // The page holding the end of the last released plane may hold the next plane too: it stays.
+  const auto end = reinterpret_cast<uintptr_t>(plan_.release[level - 1].low_end);
+  return std::max(section.data(), reinterpret_cast<const uint8_t*>(end / page_size_ * page_size_));
+}
+
+uint64_t Model::release_range(uint32_t from, uint32_t to) const {
+  const uint8_t* begin = release_boundary(from);
+  const uint8_t* end = release_boundary(to);
+  if (end <= begin) return 0;
+  const uint64_t bytes = page_out(begin, static_cast<size_t>(end - begin));
+  if (evict_page_cache_) {
+    const auto& info = file_->sections()[plan_.release[0].section];
+    const uint8_t* section = file_->section_bytes(plan_.release[0].section).data();
+    drop_from_page_cache(file_->fd(), info.offset + static_cast<uint64_t>(begin - section),
+                         static_cast<uint64_t>(end - begin));
+  }
+  return bytes;
+}
+
+uint64_t Model::restore_range(uint32_t from, uint32_t to) const {
+  const uint8_t* begin = plan_.release[from].low_begin;
+  const uint8_t* end = plan_.release[std::min<size_t>(to, plan_.release.size()) - 1].low_end;
+  const uint64_t bytes = page_in(begin, static_cast<size_t>(end - begin));
+  // Populating faults map neighbouring cached pages too (the kernel's fault-around), including
+  // planes that stay released: unmap those again. No run reads them (they are below every level
+  // in use), and the pages stay in the page cache, so this costs no I/O.
+  if (from > 0) {
+    const uint8_t* section = file_->section_bytes(plan_.release[0].section).data();
+    const uint8_t* released_end = release_boundary(from);
+    if (released_end > section) page_out(section, static_cast<size_t>(released_end - section));
+  }
+  return bytes;
+}
+
+uint64_t Model::weight_bytes(uint32_t level) const {
+  const SectionBytes sizes = section_bytes();
+  if (level == 0 || plan_.release.empty()) return sizes.high + sizes.low;
+  if (level >= level_count_) return sizes.high;
+  const auto section = file_->section_bytes(plan_.release[0].section);
+  return sizes.high + sizes.low - static_cast<uint64_t>(release_boundary(level) - section.data());
+}
+
+uint32_t Model::level_for_budget(uint64_t max_weight_bytes) const {
+  if (!plan_.graded) return weight_bytes(0) <= max_weight_bytes ? 0 : level_count_;
+  for (uint32_t level = 0; level < level_count_; ++level) {
+    if (weight_bytes(level) <= max_weight_bytes) return level;
+  }
+  return level_count_;
+}
+
+SwitchResult Model::switch_to_level(uint32_t target) {
   const auto start = std::chrono::steady_clock::now();
+  if (target > level_count_) {
+    throw std::invalid_argument("level " + std::to_string(target) + " is out of range (0.." +
+                                std::to_string(level_count_) + ")");
+  }
+  if (target != 0 && target != level_count_ && !plan_.graded) {
+    throw std::invalid_argument("graded levels need every low plane in one section, and " + file_->path() +
+                                " has several");
+  }
   std::lock_guard serial(switch_mutex_);
-  SwitchResult result{mode(), target};
+  SwitchResult result{level(), target};
   if (result.previous == target) return result;
-  if (target == NESTRT_MODE_FULL) {
-    // Page in first: runs keep using part mode until every low page is resident.
-    result.bytes_paged = page_low(true);
+  const bool whole = plan_.release.empty() ||
+                     (std::min(result.previous, target) == 0 && std::max(result.previous, target) == level_count_);
+  if (target < result.previous) {
+    // Page in first: runs keep using the old level until every page they will need is resident.
+    result.bytes_paged = whole ? page_low(true) : restore_range(target, result.previous);
     std::lock_guard lock(mutex_);
-    mode_ = NESTRT_MODE_FULL;
+    level_ = target;
   } else {
     {
       std::unique_lock lock(mutex_);
-      mode_ = NESTRT_MODE_PART;  // new runs start in part mode from here on
-      idle_.wait(lock, [this] { return full_runs_ == 0; });
+      level_ = target;  // new runs start at the new level from here on
+      // Wait for the runs that may read the planes being released: every run below the target.
+      idle_.wait(lock,
+                 [&] { return std::all_of(runs_.begin(), runs_.begin() + target, [](int n) { return n == 0; }); });
     }
-    result.bytes_paged = page_low(false);
+    result.bytes_paged = whole ? page_low(false) : release_range(result.previous, target);
   }
   result.duration_ns = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
@@ -63,16 +141,15 @@ SwitchResult Model::switch_to(nestrt_mode target) {
   return result;
 }
 
-nestrt_mode Model::begin_run() {
+uint32_t Model::begin_run() {
   std::lock_guard lock(mutex_);
-  if (mode_ == NESTRT_MODE_FULL) ++full_runs_;
-  return mode_;
+  ++runs_[level_];
+  return level_;
 }
 
-void Model::end_run(nestrt_mode mode) {
-  if (mode != NESTRT_MODE_FULL) return;
+void Model::end_run(uint32_t level) {
   std::lock_guard lock(mutex_);
-  if (--full_runs_ == 0) idle_.notify_all();
+  if (--runs_[level] == 0) idle_.notify_all();
 }
 
 namespace {

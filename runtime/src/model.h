@@ -1,5 +1,6 @@
-// A loaded model: the validated mapping, its graph plan, and the serving mode with the
-// switching protocol of design §6.
+// A loaded model: the validated mapping, its graph plan, and the serving level with the
+// switching protocol of design §6. Level k runs the first k weighted ops of the release order in
+// part mode: 0 is full mode, level_count() is part mode, levels between are graded switching.
 #pragma once
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "arena_planner.h"
 #include "graph.h"
@@ -17,8 +19,8 @@
 namespace nestrt::runtime {
 
 struct SwitchResult {
-  nestrt_mode previous;
-  nestrt_mode mode;
+  uint32_t previous = 0;  // levels
+  uint32_t level = 0;
   uint64_t bytes_paged = 0;
   uint64_t duration_ns = 0;
 };
@@ -34,34 +36,50 @@ class Model {
   const format::ModelFile& file() const { return *file_; }
   const GraphPlan& plan() const { return plan_; }
   const ArenaPlan& arena() const { return arena_; }
-  nestrt_mode mode() const;
+  nestrt_mode mode() const { return mode_of(level()); }
+  uint32_t level() const;
+  uint32_t level_count() const { return level_count_; }
+  nestrt_mode mode_of(uint32_t level) const;
+  // Weight bytes resident at a level: the high sections and what of the low sections it keeps.
+  uint64_t weight_bytes(uint32_t level) const;
+  // The smallest level whose weight bytes fit the budget (level_count() if none does).
+  uint32_t level_for_budget(uint64_t max_weight_bytes) const;
   SectionBytes section_bytes() const;
   SectionBytes resident_bytes() const;
   SectionBytes cached_bytes() const;
   uint64_t switch_count() const { return switch_count_.load(); }
   uint64_t last_switch_ns() const { return last_switch_ns_.load(); }
 
-  SwitchResult switch_to(nestrt_mode mode);
+  SwitchResult switch_to(nestrt_mode mode) { return switch_to_level(mode == NESTRT_MODE_FULL ? 0 : level_count_); }
+  // Throws std::invalid_argument for a level above level_count() or an intermediate level of a
+  // file whose low planes are not all in one section.
+  SwitchResult switch_to_level(uint32_t level);
 
-  // A run pins the mode it starts with until it ends, so full->part cannot release the low
-  // sections under it. Use RunGuard rather than these directly.
-  nestrt_mode begin_run();
-  void end_run(nestrt_mode mode);
+  // A run pins the level it starts with until it ends, so a switch cannot release low planes it
+  // reads. Use RunGuard rather than these directly.
+  uint32_t begin_run();
+  void end_run(uint32_t level);
 
   std::atomic<int> sessions{0};
 
  private:
   Model() = default;
   uint64_t page_low(bool in) const;
+  // Start of the low bytes level k releases (levels release prefixes of the one low section).
+  const uint8_t* release_boundary(uint32_t level) const;
+  uint64_t release_range(uint32_t from, uint32_t to) const;  // from < to: page out
+  uint64_t restore_range(uint32_t from, uint32_t to) const;  // from < to: page in
 
   std::unique_ptr<format::ModelFile> file_;
   GraphPlan plan_;
   ArenaPlan arena_;
-  mutable std::mutex mutex_;      // guards mode_ and full_runs_
-  std::condition_variable idle_;  // signalled when the last full-mode run ends
-  nestrt_mode mode_ = NESTRT_MODE_FULL;
+  uint32_t level_count_ = 1;
+  size_t page_size_ = 4096;
+  mutable std::mutex mutex_;      // guards level_ and runs_
+  std::condition_variable idle_;  // signalled whenever a level's last run ends
+  uint32_t level_ = 0;
   bool evict_page_cache_ = false;
-  int full_runs_ = 0;
+  std::vector<int> runs_;    // in-flight runs per level
   std::mutex switch_mutex_;  // one switch at a time
   std::atomic<uint64_t> switch_count_{0};
   std::atomic<uint64_t> last_switch_ns_{0};
@@ -69,15 +87,15 @@ class Model {
 
 class RunGuard {
  public:
-  explicit RunGuard(Model& model) : model_(model), mode_(model.begin_run()) {}
-  ~RunGuard() { model_.end_run(mode_); }
+  explicit RunGuard(Model& model) : model_(model), level_(model.begin_run()) {}
+  ~RunGuard() { model_.end_run(level_); }
   RunGuard(const RunGuard&) = delete;
   RunGuard& operator=(const RunGuard&) = delete;
-  nestrt_mode mode() const { return mode_; }
+  uint32_t level() const { return level_; }
 
  private:
   Model& model_;
-  nestrt_mode mode_;
+  uint32_t level_;
 };
 
 }  // namespace nestrt::runtime

@@ -27,15 +27,15 @@ Session::~Session() {
   model_.sessions.fetch_sub(1);
 }
 
-nestrt_mode Session::run(const float* input, float* output) {
+uint32_t Session::run(const float* input, float* output) {
   const GraphPlan& plan = model_.plan();
-  RunGuard guard(model_);  // pins one mode for the whole run
+  RunGuard guard(model_);  // pins one level for the whole run
   // A run that read a byte nobody wrote this run would see the pattern and give a wrong answer.
   if (options_.poison) std::fill_n(arena_.data(), arena_.size(), int8_t{0x5a});
   quantize_input(plan.tensors[static_cast<size_t>(plan.input)], input, tensors_[static_cast<size_t>(plan.input)]);
-  execute(plan, guard.mode(), tensors_.data(), scratch_.data());
+  execute(plan, guard.level(), tensors_.data(), scratch_.data());
   dequantize_output(plan.tensors[static_cast<size_t>(plan.output)], tensors_[static_cast<size_t>(plan.output)], output);
-  return guard.mode();
+  return guard.level();
 }
 
 }  // namespace nestrt::runtime

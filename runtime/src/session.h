@@ -43,8 +43,9 @@ class Session {
 
   Model& model() { return model_; }
   size_t arena_bytes() const { return arena_.size(); }
-  // Sizes are checked by the caller (C API). Returns the mode the run used.
-  nestrt_mode run(const float* input, float* output);
+  // Sizes are checked by the caller (C API). Returns the level the run used.
+  uint32_t run(const float* input, float* output);
+  uint32_t last_level = 0;
 
  private:
   Model& model_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -166,6 +167,42 @@ TEST(Convert, NestingMethodAndWidthReachTheFile) {
     }
     EXPECT_EQ(max_abs, 31);  // 6-bit weights
   }
+}
+
+TEST(Convert, LowPlanesAreStoredInReleaseOrderCheapestFirst) {
+  TempDir dir;
+  const ConvertOptions options = tiny_options(dir);
+  convert(options);
+  const auto file = format::ModelFile::open(options.output_path);
+  std::vector<const fb::NestedWeights*> weighted;
+  for (const fb::Operator* op : *file->model().graph()->operators()) {
+    if (op->weights() != nullptr) weighted.push_back(op->weights());
+  }
+  ASSERT_EQ(weighted.size(), 4u);
+  // The release order is the low planes' order in their section; the ranking key is the measured
+  // output error per low-plane byte, so it must ascend along the section.
+  std::sort(weighted.begin(), weighted.end(), [](const fb::NestedWeights* a, const fb::NestedWeights* b) {
+    return a->low()->offset() < b->low()->offset();
+  });
+  for (size_t r = 0; r < weighted.size(); ++r) {
+    const fb::NestedWeights& w = *weighted[r];
+    EXPECT_EQ(w.low()->section(), 2u);
+    EXPECT_GE(w.sensitivity(), 0.0f);
+    EXPECT_GE(w.step_error(), 0.0f);
+    EXPECT_GE(w.step_agreement(), 0.0f);
+    EXPECT_LE(w.step_agreement(), 1.0f);
+    if (r > 0) {
+      const fb::NestedWeights& prev = *weighted[r - 1];
+      EXPECT_LE(prev.sensitivity() / static_cast<float>(prev.low()->size()),
+                w.sensitivity() / static_cast<float>(w.low()->size()));
+    }
+  }
+  // Part mode changes the outputs, so the last step (every layer in part mode) has an error.
+  EXPECT_GT(weighted.back()->step_error(), 0.0f);
+  // Converting again gives the same bytes: the ranking is deterministic.
+  const std::string first = read_all(options.output_path);
+  convert(options);
+  EXPECT_EQ(read_all(options.output_path), first);
 }
 
 TEST(Convert, UnsupportedOperatorLeavesNoFileAndKeepsAnExistingOne) {

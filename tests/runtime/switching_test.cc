@@ -13,8 +13,9 @@ namespace {
 
 constexpr size_t kImages = 48;
 
-// Outputs of kImages images computed in a forked child that loads the model in `mode`.
-std::vector<float> outputs_from_fresh_process(nestrt_mode mode) {
+// Outputs of kImages images computed in a forked child that loads the model in `mode` (and then
+// switches to `level`, if given).
+std::vector<float> outputs_from_fresh_process(nestrt_mode mode, int level = -1) {
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
   const pid_t pid = fork();
@@ -23,6 +24,7 @@ std::vector<float> outputs_from_fresh_process(nestrt_mode mode) {
     int rc = 0;
     try {
       nestrt_model* m = load_model(mode);
+      if (level >= 0 && nestrt_switch_level(m, static_cast<uint32_t>(level), nullptr) != NESTRT_OK) _exit(1);
       auto images = fashion_test_images(m);
       const auto out = run_images(m, images, kImages);
       const auto* p = reinterpret_cast<const char*>(out.data());
@@ -121,6 +123,96 @@ TEST(SwitchingTest, EvictionPolicyDropsLowPlanesFromThePageCacheAndColdSwitchIsE
   EXPECT_EQ(run_images(m, images, kImages), fresh_full);
   nestrt_model_release(m);
   std::filesystem::remove(copy);
+}
+
+TEST(SwitchingTest, GradedLevelsReleasePrefixesAndMatchAFreshProcess) {
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  nestrt_model* m = load_model(NESTRT_MODE_FULL);
+  auto images = fashion_test_images(m);
+  const uint32_t levels = nestrt_model_level_count(m);
+  ASSERT_GE(levels, 3u);
+  const nestrt_stats loaded = stats_of(m);
+  EXPECT_EQ(loaded.level, 0u);
+  EXPECT_EQ(loaded.level_count, levels);
+  std::vector<nestrt_level_info> info(levels + 1);
+  for (uint32_t level = 0; level <= levels; ++level)
+    ASSERT_EQ(nestrt_model_level_info(m, level, &info[level]), NESTRT_OK);
+  EXPECT_EQ(info[0].weight_bytes, loaded.high_bytes + loaded.low_bytes);
+  EXPECT_EQ(info[levels].weight_bytes, loaded.high_bytes);
+  EXPECT_EQ(info[0].layer, nullptr);
+  for (uint32_t level = 1; level <= levels; ++level) {
+    EXPECT_LE(info[level].weight_bytes, info[level - 1].weight_bytes) << "level " << level;
+    EXPECT_NE(info[level].layer, nullptr);
+  }
+  EXPECT_LT(info[levels / 2].weight_bytes, info[0].weight_bytes) << "a middle level should free something";
+
+  // Down the levels and back up: residency follows each level and outputs equal a fresh process's.
+  std::vector<uint32_t> walk;
+  for (uint32_t level = 0; level <= levels; ++level) walk.push_back(level);
+  for (uint32_t level = levels; level-- > 0;) walk.push_back(level);
+  bool some_level_mixes = false;
+  const auto full = outputs_from_fresh_process(NESTRT_MODE_FULL), part = outputs_from_fresh_process(NESTRT_MODE_PART);
+  for (uint32_t level : walk) {
+    SCOPED_TRACE("level " + std::to_string(level));
+    nestrt_switch_info sw;
+    ASSERT_EQ(nestrt_switch_level(m, level, &sw), NESTRT_OK) << nestrt_last_error();
+    EXPECT_EQ(sw.level, level);
+    EXPECT_EQ(sw.weight_bytes, info[level].weight_bytes);
+    const nestrt_stats s = stats_of(m);
+    EXPECT_EQ(s.level, level);
+    EXPECT_EQ(s.mode, level == 0 ? NESTRT_MODE_FULL : level == levels ? NESTRT_MODE_PART : NESTRT_MODE_GRADED);
+    const uint64_t kept_low = info[level].weight_bytes - loaded.high_bytes;
+    EXPECT_LE(s.low_resident_bytes, kept_low + page);
+    EXPECT_GE(s.low_resident_bytes + page, kept_low);
+    const auto out = run_images(m, images, kImages);
+    if (level == 0) {
+      EXPECT_EQ(out, full);
+    }
+    if (level == levels) {
+      EXPECT_EQ(out, part);
+    }
+    if (level != 0 && level != levels && out != full && out != part) some_level_mixes = true;
+    if (level == levels / 2 || level == 1) {
+      EXPECT_EQ(out, outputs_from_fresh_process(NESTRT_MODE_FULL, int(level)));
+    }
+    EXPECT_LE(stats_of(m).low_resident_bytes, kept_low + page) << "runs must not touch released low planes";
+  }
+  EXPECT_TRUE(some_level_mixes) << "intermediate levels should give outputs of their own";
+  nestrt_model_release(m);
+}
+
+TEST(SwitchingTest, BudgetPicksTheLowestLevelThatFits) {
+  nestrt_model* m = load_model(NESTRT_MODE_FULL);
+  const uint32_t levels = nestrt_model_level_count(m);
+  std::vector<uint64_t> bytes(levels + 1);
+  for (uint32_t level = 0; level <= levels; ++level) {
+    nestrt_level_info info;
+    ASSERT_EQ(nestrt_model_level_info(m, level, &info), NESTRT_OK);
+    bytes[level] = info.weight_bytes;
+  }
+  for (uint64_t budget : {bytes[0], bytes[0] - 1, bytes[levels / 2], bytes[levels / 2] + 1, bytes[levels],
+                          bytes[levels] - 1, uint64_t{0}}) {
+    SCOPED_TRACE("budget " + std::to_string(budget));
+    nestrt_switch_info sw;
+    ASSERT_EQ(nestrt_switch_budget(m, budget, &sw), NESTRT_OK) << nestrt_last_error();
+    if (budget >= bytes[levels]) {
+      EXPECT_LE(sw.weight_bytes, budget);
+      for (uint32_t lower = 0; lower < sw.level; ++lower)
+        EXPECT_GT(bytes[lower], budget) << "level " << lower << " fits";
+    } else {
+      EXPECT_EQ(sw.level, levels) << "nothing fits: the smallest footprint";
+      EXPECT_GT(sw.weight_bytes, budget);
+    }
+    EXPECT_EQ(stats_of(m).level, sw.level);
+  }
+  nestrt_switch_info sw;
+  EXPECT_EQ(nestrt_switch_level(m, levels + 1, &sw), NESTRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(nestrt_last_error()).find("out of range"), std::string::npos);
+  EXPECT_EQ(nestrt_switch(m, NESTRT_MODE_GRADED, &sw), NESTRT_INVALID_ARGUMENT);
+  nestrt_level_info info;
+  EXPECT_EQ(nestrt_model_level_info(m, levels + 1, &info), NESTRT_INVALID_ARGUMENT);
+  EXPECT_EQ(nestrt_model_level_info(nullptr, 0, &info), NESTRT_INVALID_ARGUMENT);
+  nestrt_model_release(m);
 }
 
 }  // namespace

@@ -30,6 +30,13 @@ struct NestedLayerWeights {
   ModeParamsData part;
   double sqnr_full_db = 0.0;  // dequantised weights vs the float weights
   double sqnr_part_db = 0.0;
+  // Graded switching (sensitivity.h): output error of this layer alone in part mode, its place in
+  // the release order, and output error / top-1 agreement with full mode once it and every
+  // layer ranked before it run in part mode.
+  double sensitivity = 0.0;
+  int low_rank = 0;
+  double step_error = 0.0;
+  double step_agreement = 1.0;
 };
 
 struct QuantTensor {

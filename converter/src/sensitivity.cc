@@ -1,0 +1,110 @@
+#include "nestrt/converter/sensitivity.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "nestrt/converter/float_executor.h"
+
+namespace nestrt::converter {
+namespace {
+
+// Dequantised weights of one mode, back in the node's own layout (the inverse of to_ohwi).
+std::vector<float> dequantised(const Node& node, const NestedLayerWeights& w, bool part, int low_bits) {
+  const size_t channels = static_cast<size_t>(w.shape[0]), per_channel = w.high.size() / channels;
+  std::vector<float> ohwi(w.high.size());
+  for (size_t k = 0; k < ohwi.size(); ++k) {
+    const size_t c = k / per_channel;
+    ohwi[k] = part ? w.part.weight_scale[c] * static_cast<float>(w.high[k])
+                   : w.full.weight_scale[c] * static_cast<float>(w.high[k] * (1 << low_bits) + w.low[k]);
+  }
+  if (node.op == OpKind::kFullyConnected) return ohwi;
+  const int64_t out = w.shape[0], kh = w.shape[1], kw = w.shape[2], in = w.shape[3];
+  std::vector<float> oihw(ohwi.size());
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < in; ++i)
+      for (int64_t y = 0; y < kh; ++y)
+        for (int64_t x = 0; x < kw; ++x)
+          oihw[((o * in + i) * kh + y) * kw + x] = ohwi[((o * kh + y) * kw + x) * in + i];
+  return oihw;
+}
+
+struct Layer {
+  size_t node;  // index in graph.nodes
+  NestedLayerWeights* weights;
+  std::vector<float> full, part;
+};
+
+struct Deviation {
+  double relative_error = 0.0;  // sum (y - y_full)^2 / sum y_full^2 over the samples
+  double agreement = 1.0;       // fraction of samples with the same top-1 as full mode
+};
+
+size_t argmax(const std::vector<float>& v) {
+  return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+}  // namespace
+
+void rank_by_sensitivity(const Graph& graph, const io::SampleSource& samples, size_t count, QuantisedModel& model) {
+  Graph g = graph;  // its weights are swapped between modes below
+  std::vector<Layer> layers;
+  for (QuantOperator& op : model.operators) {
+    if (!op.weights) continue;
+    const auto it = std::find_if(g.nodes.begin(), g.nodes.end(), [&](const Node& n) { return n.name == op.name; });
+    if (it == g.nodes.end()) continue;
+    const size_t node = static_cast<size_t>(it - g.nodes.begin());
+    const int l = model.nesting.low_bits();
+    layers.push_back(
+        {node, &*op.weights, dequantised(*it, *op.weights, false, l), dequantised(*it, *op.weights, true, l)});
+  }
+  if (layers.empty()) return;
+  for (const Layer& layer : layers) g.nodes[layer.node].weights = layer.full;
+
+  count = std::min(count, samples.size());
+  std::vector<std::vector<float>> inputs, reference;
+  FloatExecutor executor(g);
+  for (size_t s = 0; s < count; ++s) {
+    inputs.push_back(samples.get(s));
+    reference.push_back(executor.run(inputs.back()));
+  }
+  const auto deviation = [&]() {
+    Deviation d;
+    double error = 0.0, energy = 0.0;
+    size_t same = 0;
+    for (size_t s = 0; s < inputs.size(); ++s) {
+      const std::vector<float> y = executor.run(inputs[s]);
+      for (size_t i = 0; i < y.size(); ++i) {
+        const double diff = static_cast<double>(y[i]) - reference[s][i];
+        error += diff * diff;
+        energy += static_cast<double>(reference[s][i]) * reference[s][i];
+      }
+      same += argmax(y) == argmax(reference[s]);
+    }
+    d.relative_error = energy > 0.0 ? error / energy : error;
+    d.agreement = inputs.empty() ? 1.0 : static_cast<double>(same) / static_cast<double>(inputs.size());
+    return d;
+  };
+
+  for (Layer& layer : layers) {
+    g.nodes[layer.node].weights = layer.part;
+    layer.weights->sensitivity = deviation().relative_error;
+    g.nodes[layer.node].weights = layer.full;
+  }
+  // Cheapest accuracy per byte first; ties (e.g. layers no sample reaches) keep graph order.
+  std::vector<size_t> order(layers.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return layers[a].weights->sensitivity / static_cast<double>(layers[a].weights->low.size()) <
+           layers[b].weights->sensitivity / static_cast<double>(layers[b].weights->low.size());
+  });
+  for (size_t rank = 0; rank < order.size(); ++rank) {
+    Layer& layer = layers[order[rank]];
+    layer.weights->low_rank = static_cast<int>(rank);
+    g.nodes[layer.node].weights = layer.part;
+    const Deviation d = deviation();
+    layer.weights->step_error = d.relative_error;
+    layer.weights->step_agreement = d.agreement;
+  }
+}
+
+}  // namespace nestrt::converter
