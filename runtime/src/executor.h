@@ -1,4 +1,6 @@
-// Runs a graph plan over a session's buffers in one mode, with the reference kernels.
+// Runs a graph plan over a session's buffers in one mode. Conv2D (groups == 1) and FullyConnected use
+// the active kernel variant (nestrt/kernels/dispatch.h: cpuinfo, NESTRT_KERNELS); the rest runs
+// the reference kernels. Every variant gives the reference's output bits.
 #pragma once
 
 #include <cstdint>
