@@ -71,7 +71,8 @@ bool built(Variant v) {
     case Variant::kRef: return true;
 #if defined(NESTRT_KERNELS_ARM64)
     case Variant::kNeon:
-    case Variant::kNeonDot: return true;
+    case Variant::kNeonDot:
+    case Variant::kI8mm: return true;
 #endif
 #if defined(NESTRT_KERNELS_X86)
     case Variant::kAvx2:
@@ -111,7 +112,6 @@ std::string variant_unavailable_reason(Variant v) {
   std::string lacks = cpu_lacks(v);
   if (!lacks.empty()) return lacks;
   if (!built(v)) {
-    if (v == Variant::kI8mm) return "no SMMLA (i8mm) kernels in this build yet; neondot serves i8mm CPUs";
     return "this build has no " + std::string(variant_name(v)) + " kernels";
   }
   return "";

@@ -23,6 +23,9 @@ void nest_qs8_gemm_4x16c4__neon_mlal_lane(size_t mr, size_t nc, size_t kc, const
 void nest_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const void* a, size_t a_stride, const int8_t* w,
                                    const int32_t* init, const float* mult, int8_t* c, size_t c_stride,
                                    const GemmRequant& p);
+void nest_qs8_gemm_4x16c8__i8mm(size_t mr, size_t nc, size_t kc, const void* a, size_t a_stride, const int8_t* w,
+                                const int32_t* init, const float* mult, int8_t* c, size_t c_stride,
+                                const GemmRequant& p);
 #define NESTRT_KERNELS_ARM64 1
 #endif
 

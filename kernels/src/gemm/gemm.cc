@@ -320,6 +320,7 @@ GemmUkernel gemm_ukernel(Variant v) {
               "nest_qs8_gemm_4x16c4__neon_mlal_lane"};
     case Variant::kNeonDot:
       return {nest_qs8_gemm_4x16c4__neondot, 4, 16, GemmInput::kInt8, "nest_qs8_gemm_4x16c4__neondot"};
+    case Variant::kI8mm: return {nest_qs8_gemm_4x16c8__i8mm, 4, 16, GemmInput::kInt8, "nest_qs8_gemm_4x16c8__i8mm"};
 #endif
     default: return {};
   }
