@@ -1,12 +1,14 @@
 // Convolution / GEMM throughput on the non-depthwise layers of ResNet-18 and MobileNetV2 at
-// 224x224 (shape lists: benchmarks/shapes/*.txt), one thread, GOP/s:
+// 224x224 (shape lists: benchmarks/shapes/*.txt), GOP/s, one thread unless named *_2t:
 //   nestrt_<variant>_full/...       decode nested planes (high + low) into panels, then GEMM
 //   nestrt_<variant>_part/...       decode the high plane only, then GEMM
 //   nestrt_<variant>_predecoded/... the same GEMM on panels decoded once outside the loop
 //   xnnpack_qc8/...                 XNNPACK's qc8 convolution (weights packed at creation)
+//   *_2t/...                        the same at 2 threads (pthreadpool)
 // The reference kernel runs only with NESTRT_BENCH_REF=1 (it is slow). Ratios against XNNPACK
 // come from the same run: scripts/bench-kernels.sh prints the SUMMARY line.
 #include <benchmark/benchmark.h>
+#include <pthreadpool.h>
 #include <xnnpack.h>
 
 #include <cstdio>
@@ -84,11 +86,22 @@ void set_counters(benchmark::State& state, const Problem& p) {
   state.counters["GOP/s"] = benchmark::Counter(p.ops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void nested_conv(benchmark::State& state, const Shape& shape, nk::Variant v, nk::NestMode mode) {
+// A pthreadpool for `threads` > 1 (null: the calling thread), destroyed with the benchmark.
+struct Threads {
+  pthreadpool_t pool = nullptr;
+  explicit Threads(size_t threads) : pool(threads > 1 ? pthreadpool_create(threads) : nullptr) {}
+  ~Threads() { pthreadpool_destroy(pool); }
+  Threads(const Threads&) = delete;
+  Threads& operator=(const Threads&) = delete;
+};
+
+void nested_conv(benchmark::State& state, const Shape& shape, nk::Variant v, nk::NestMode mode, size_t threads) {
   Problem p(shape);
+  const Threads t(threads);
+  p.scratch.resize(nk::qs8_conv2d_nested_scratch_bytes(p.g, threads));
   const nk::ChannelQuant q{p.bias.data(), p.multiplier.data(), nullptr};
   for (auto _ : state) {
-    nk::qs8_conv2d_nested(v, p.g, kAct, p.input.data(), p.planes(), mode, q, p.output.data(), p.scratch.data());
+    nk::qs8_conv2d_nested(v, p.g, kAct, p.input.data(), p.planes(), mode, q, p.output.data(), p.scratch.data(), t.pool);
     benchmark::DoNotOptimize(p.output.data());
   }
   set_counters(state, p);
@@ -111,8 +124,9 @@ void predecoded_conv(benchmark::State& state, const Shape& shape, nk::Variant v)
   set_counters(state, p);
 }
 
-void xnnpack_conv(benchmark::State& state, const Shape& s) {
+void xnnpack_conv(benchmark::State& state, const Shape& s, size_t threads) {
   Problem p(s);
+  const Threads t(threads);
   if (xnn_initialize(nullptr) != xnn_status_success) return state.SkipWithError("xnn_initialize failed");
   xnn_operator_t op = nullptr;
   const uint32_t pad = static_cast<uint32_t>(s.pad);
@@ -124,7 +138,7 @@ void xnnpack_conv(benchmark::State& state, const Shape& s) {
                                        nullptr) != xnn_status_success) {
     return state.SkipWithError("XNNPACK qc8 convolution setup failed");
   }
-  for (auto _ : state) xnn_run_operator(op, nullptr);
+  for (auto _ : state) xnn_run_operator(op, t.pool);
   xnn_delete_operator(op);
   set_counters(state, p);
 }
@@ -153,15 +167,17 @@ int register_all = [] {
     const std::string suffix = "/" + s.model + "/" + s.name + "/x" + std::to_string(s.count);
     for (nk::Variant v : variants) {
       const std::string base = std::string("nestrt_") + nk::variant_name(v);
-      benchmark::RegisterBenchmark((base + "_full" + suffix).c_str(), nested_conv, s, v, nk::NestMode::kFull);
-      benchmark::RegisterBenchmark((base + "_part" + suffix).c_str(), nested_conv, s, v, nk::NestMode::kPart);
+      benchmark::RegisterBenchmark((base + "_full" + suffix).c_str(), nested_conv, s, v, nk::NestMode::kFull, 1);
+      benchmark::RegisterBenchmark((base + "_part" + suffix).c_str(), nested_conv, s, v, nk::NestMode::kPart, 1);
+      benchmark::RegisterBenchmark((base + "_full_2t" + suffix).c_str(), nested_conv, s, v, nk::NestMode::kFull, 2);
       benchmark::RegisterBenchmark((base + "_predecoded" + suffix).c_str(), predecoded_conv, s, v);
     }
     if (with_ref) {
       benchmark::RegisterBenchmark(("nestrt_ref_full" + suffix).c_str(), nested_conv, s, nk::Variant::kRef,
-                                   nk::NestMode::kFull);
+                                   nk::NestMode::kFull, 1);
     }
-    benchmark::RegisterBenchmark(("xnnpack_qc8" + suffix).c_str(), xnnpack_conv, s);
+    benchmark::RegisterBenchmark(("xnnpack_qc8" + suffix).c_str(), xnnpack_conv, s, 1);
+    benchmark::RegisterBenchmark(("xnnpack_qc8_2t" + suffix).c_str(), xnnpack_conv, s, 2);
   }
   return 0;
 }();

@@ -2,6 +2,7 @@
 // available variant against Variant::kRef, with equality: random geometries with padding, strides,
 // dilation, kernel sizes, batches, both modes and nestings 8:6, 8:5, 8:4.
 #include <gtest/gtest.h>
+#include <pthreadpool.h>
 
 #include <cstdio>
 #include <random>
@@ -14,6 +15,19 @@
 
 namespace nestrt::kernels {
 namespace {
+
+// A pthreadpool of n threads for the scope.
+class Pool {
+ public:
+  explicit Pool(size_t n) : pool_(pthreadpool_create(n)) {}
+  ~Pool() { pthreadpool_destroy(pool_); }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+  pthreadpool_t get() const { return pool_; }
+
+ private:
+  pthreadpool_t pool_;
+};
 
 struct Problem {
   ConvGeometry g;
@@ -55,18 +69,19 @@ Problem random_problem(std::mt19937& rng, int high_bits, bool fc) {
   return p;
 }
 
-void run_case(Variant v, uint32_t seed, bool fc) {
+// pool: null runs on the calling thread; the reference is always single-threaded.
+void run_case(Variant v, uint32_t seed, bool fc, pthreadpool_t pool = nullptr) {
   std::mt19937 rng(seed);
   for (int high : {6, 5, 4}) {
     Problem p = random_problem(rng, high, fc);
     const ChannelQuant q{p.bias.data(), p.mult.data(), nullptr};
     const size_t out = size_t(p.g.batch) * p.g.out_h * p.g.out_w * p.g.out_c;
-    std::vector<int8_t> scratch(qs8_conv2d_nested_scratch_bytes(p.g));
+    std::vector<int8_t> scratch(qs8_conv2d_nested_scratch_bytes(p.g, pool ? pthreadpool_get_threads_count(pool) : 1));
     for (NestMode mode : {NestMode::kFull, NestMode::kPart}) {
       std::vector<int8_t> want(out), got(out);
       qs8_conv2d_nested(Variant::kRef, p.g, p.a, p.input.data(), p.nested.planes(), mode, q, want.data(),
                         scratch.data());
-      qs8_conv2d_nested(v, p.g, p.a, p.input.data(), p.nested.planes(), mode, q, got.data(), scratch.data());
+      qs8_conv2d_nested(v, p.g, p.a, p.input.data(), p.nested.planes(), mode, q, got.data(), scratch.data(), pool);
       ASSERT_EQ(got, want) << variant_name(v) << " seed " << seed << " 8:" << high
                            << (mode == NestMode::kFull ? " full" : " part") << " k" << p.g.kernel_h << "x"
                            << p.g.kernel_w << " s" << p.g.stride_h << "x" << p.g.stride_w << " d" << p.g.dilation_h
@@ -89,6 +104,17 @@ TEST_P(ConvVariantTest, RandomConv2DMatchesReference) {
 
 TEST_P(ConvVariantTest, RandomFullyConnectedMatchesReference) {
   for (uint32_t seed = 100; seed <= 130; ++seed) run_case(GetParam(), seed, true);
+}
+
+// Threads split pixels (small weights) or panels (large weights); every output byte must still
+// be the reference's, whatever the thread count.
+TEST_P(ConvVariantTest, ThreadCountDoesNotChangeTheBits) {
+  for (size_t threads : {2, 3, 4}) {
+    const Pool pool(threads);
+    ASSERT_EQ(pthreadpool_get_threads_count(pool.get()), threads);
+    for (uint32_t seed = 300; seed < 310; ++seed) run_case(GetParam(), seed, false, pool.get());
+    for (uint32_t seed = 400; seed < 405; ++seed) run_case(GetParam(), seed, true, pool.get());
+  }
 }
 
 TEST_P(ConvVariantTest, PointwiseStride1UsesDirectRows) {
@@ -128,13 +154,18 @@ TEST_P(ConvVariantTest, LargeWeightsDecodePanelByPanel) {
     bias[size_t(c)] = int(rng() % 40000) - 20000, mult[size_t(c)] = 2e-5f * float(1 + c);
   const ChannelQuant q{bias.data(), mult.data(), nullptr};
   const ActivationParams a{5, -2, -128, 127};
-  std::vector<int8_t> scratch(qs8_conv2d_nested_scratch_bytes(g)), want(12 * 12 * 70), got(12 * 12 * 70);
+  const Pool pool(3);
+  std::vector<int8_t> scratch(qs8_conv2d_nested_scratch_bytes(g, 3)), want(12 * 12 * 70), got(12 * 12 * 70);
   for (int high : {6, 4}) {
     testing::RandomNested nested(size_t(g.out_c) * k, 8, high, rng);
     for (NestMode mode : {NestMode::kFull, NestMode::kPart}) {
       qs8_conv2d_nested(Variant::kRef, g, a, input.data(), nested.planes(), mode, q, want.data(), scratch.data());
-      qs8_conv2d_nested(GetParam(), g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data());
-      ASSERT_EQ(got, want) << "8:" << high << (mode == NestMode::kFull ? " full" : " part");
+      for (pthreadpool_t threads : {static_cast<pthreadpool_t>(nullptr), pool.get()}) {
+        qs8_conv2d_nested(GetParam(), g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(),
+                          threads);
+        ASSERT_EQ(got, want) << "8:" << high << (mode == NestMode::kFull ? " full" : " part")
+                             << (threads ? " 3 threads" : " 1 thread");
+      }
     }
   }
 }

@@ -2,6 +2,7 @@
 // GEMM driver shared by every fast variant. Plain C++: compiled for the baseline ISA.
 #include "nestrt/kernels/gemm.h"
 
+#include <pthreadpool.h>
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -29,35 +30,61 @@ constexpr size_t kLargeBlockBytes = 1024 * 1024;  // packed input rows per block
 
 struct ScratchLayout {
   bool whole = true;  // decode all panels up front
+  size_t threads = 1;
   size_t block_m = kGemmBlockM;
+  size_t a_bytes = 0;  // one packed-rows buffer (whole schedule: one per thread)
   size_t panels = 0, ksum = 0, init = 0, mult = 0, a = 0, tmp = 0, total = 0;
 };
 
-ScratchLayout scratch_layout(const ConvGeometry& g) {
+// threads: the most threads that will share this scratch (each gets its own decode and packing
+// buffers, so no two concurrent tasks ever write the same bytes).
+ScratchLayout scratch_layout(const ConvGeometry& g, size_t threads) {
   const size_t k = size_t(g.kernel_h) * g.kernel_w * (g.in_c / std::max(g.groups, 1));
   const size_t kc = round_up(k, 4), ocp = round_up(size_t(g.out_c), kPanelNR);
   const size_t m = size_t(g.batch) * g.out_h * g.out_w;
   ScratchLayout s;
+  s.threads = std::max<size_t>(threads, 1);
   s.whole = ocp * kc <= kWholeDecodeBytes;
   if (!s.whole) {
     // An upper bound for every variant: rows are at most int16.
     s.block_m = std::max<size_t>(kGemmBlockM, kLargeBlockBytes / (kc * sizeof(int16_t)) / 8 * 8);
+  } else if (s.threads > 1) {
+    // Blocks are the unit of work here: at least about 4 per thread when the layer has the rows.
+    s.block_m = std::clamp<size_t>(round_up((m + 4 * s.threads - 1) / (4 * s.threads), 8), 8, kGemmBlockM);
   }
   s.block_m = std::min(s.block_m, std::max<size_t>(m, 1));
+  s.a_bytes = round_up(s.block_m * kc * sizeof(int16_t), kAlign);
+  const size_t decode_slots = s.whole ? ocp / kPanelNR : s.threads;  // panels held at once
   size_t off = 0;
   auto take = [&](size_t bytes) {
     const size_t at = off;
     off = round_up(off + bytes, kAlign);
     return at;
   };
-  s.panels = take((s.whole ? ocp : size_t(kPanelNR)) * kc);
-  s.ksum = take(ocp * sizeof(int32_t));
+  s.panels = take(decode_slots * kPanelNR * kc);
+  s.ksum = take(decode_slots * kPanelNR * sizeof(int32_t));
   s.init = take(ocp * sizeof(int32_t));
   s.mult = take(ocp * sizeof(float));
-  s.a = take(s.block_m * kc * sizeof(int16_t));
-  s.tmp = take(size_t(kPanelNR) * kc);
+  s.a = take((s.whole ? s.threads : 1) * s.a_bytes);
+  s.tmp = take(s.threads * kPanelNR * kc);
   s.total = off + kAlign;  // the caller's pointer may be unaligned: room to align it
   return s;
+}
+
+// Runs fn(t) for t in [0, n) on the pool's threads, or inline without a pool. Callers give each
+// t its own slice of scratch.
+template <typename Fn>
+void parallel_for(pthreadpool_t pool, size_t n, Fn fn) {
+  if (pool == nullptr || n <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  pthreadpool_parallelize_1d(
+      pool, [](void* ctx, size_t i) { (*static_cast<Fn*>(ctx))(i); }, &fn, n, 0);
+}
+
+size_t pool_threads(pthreadpool_t pool) {
+  return pool ? pthreadpool_get_threads_count(pool) : 1;
 }
 
 uint8_t* aligned(void* p) {
@@ -97,11 +124,17 @@ void decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k
                   int8_t* tmp);
 
 // predecoded: all panels already decoded (with ksum), or null to decode from `planes`.
+// Work split (bit-identical for any thread count: every output byte is computed once, by the
+// same arithmetic). Whole schedule: panels decoded in parallel, then blocks of output pixels
+// shared among the threads, each packing its rows into its own buffer. Large schedule: per block,
+// rows packed in parallel slices, then panels shared among the threads, each decoding into its
+// own L1/L2-resident buffer.
 void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
               const NestedPlanes* planes, NestMode mode, const int8_t* predecoded, const int32_t* predecoded_ksum,
-              const ChannelQuant& q, int8_t* output, const ScratchLayout& s, uint8_t* base) {
+              const ChannelQuant& q, int8_t* output, const ScratchLayout& s, uint8_t* base, pthreadpool_t pool) {
   const size_t k = size_t(g.kernel_h) * g.kernel_w * g.in_c;
   const size_t kc = round_up(k, 4), ocp = round_up(size_t(g.out_c), kPanelNR), npanels = ocp / kPanelNR;
+  const size_t panel_bytes = kPanelNR * kc;
   auto* init = reinterpret_cast<int32_t*>(base + s.init);
   auto* mult = reinterpret_cast<float*>(base + s.mult);
   auto* panel_buf = reinterpret_cast<int8_t*>(base + s.panels);
@@ -119,15 +152,6 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
       mult[c] = real ? q.multiplier[c] : 0.f;
     }
   };
-  if (predecoded) {
-    for (size_t p = 0; p < npanels; ++p) set_init(p, predecoded_ksum + p * kPanelNR);
-  } else if (s.whole) {
-    for (size_t p = 0; p < npanels; ++p) {
-      decode_panel(*planes, mode, size_t(g.out_c), k, p, panel_buf + p * kPanelNR * kc, ks + p * kPanelNR, tmp);
-      set_init(p, ks + p * kPanelNR);
-    }
-  }
-  // Large schedule: each panel is decoded (and its init set) when it is used.
   const GemmRequant req{a.output_zero_point, a.output_min, a.output_max};
   const size_t m_total = size_t(g.batch) * g.out_h * g.out_w;
   const size_t elem = uk.input == GemmInput::kInt16Centred ? 2 : 1;
@@ -136,52 +160,97 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
                       g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w &&
                       k == kc;
   const size_t halves = size_t(kPanelNR / uk.nr);
-  for (size_t m0 = 0; m0 < m_total; m0 += s.block_m) {
-    const size_t mb = std::min<size_t>(s.block_m, m_total - m0);
-    const uint8_t* arows = nullptr;
-    if (direct) {
-      arows = reinterpret_cast<const uint8_t*>(input + m0 * k);
+  const size_t nblocks = (m_total + s.block_m - 1) / s.block_m;
+
+  // Rows [m0, m0 + mb) in the variant's input form, at dst.
+  auto pack = [&](size_t m0, size_t mb, uint8_t* dst) {
+    switch (uk.input) {
+      case GemmInput::kInt8:
+        pack_rows(
+            g, input, m0, mb, kc, int8_t(zp), [](int8_t x) { return x; }, reinterpret_cast<int8_t*>(dst));
+        break;
+      case GemmInput::kUint8Offset:
+        pack_rows(
+            g, input, m0, mb, kc, uint8_t(uint8_t(zp) ^ 0x80u), [](int8_t x) { return uint8_t(uint8_t(x) ^ 0x80u); },
+            dst);
+        break;
+      case GemmInput::kInt16Centred:
+        pack_rows(
+            g, input, m0, mb, kc, int16_t(0), [zp](int8_t x) { return int16_t(x - zp); },
+            reinterpret_cast<int16_t*>(dst));
+        break;
+    }
+  };
+  // Rows [m0, m0 + mb) (at arows) times panel p.
+  auto gemm_panel = [&](const int8_t* panel, size_t p, const uint8_t* arows, size_t m0, size_t mb) {
+    for (size_t h = 0; h < halves; ++h) {
+      const size_t c0 = p * kPanelNR + h * size_t(uk.nr);
+      if (c0 >= size_t(g.out_c)) break;
+      const size_t nc = std::min<size_t>(size_t(uk.nr), size_t(g.out_c) - c0);
+      const int8_t* w = panel + h * size_t(uk.nr) * 4;
+      for (size_t r0 = 0; r0 < mb; r0 += size_t(uk.mr)) {
+        uk.fn(std::min<size_t>(size_t(uk.mr), mb - r0), nc, kc, arows + r0 * a_stride, a_stride, w, init + c0,
+              mult + c0, output + (m0 + r0) * size_t(g.out_c) + c0, size_t(g.out_c), req);
+      }
+    }
+  };
+
+  if (s.whole) {
+    const int8_t* panels = predecoded ? predecoded : panel_buf;
+    if (predecoded) {
+      for (size_t p = 0; p < npanels; ++p) set_init(p, predecoded_ksum + p * kPanelNR);
     } else {
-      void* dst = base + s.a;
-      switch (uk.input) {
-        case GemmInput::kInt8:
-          pack_rows(
-              g, input, m0, mb, kc, int8_t(zp), [](int8_t x) { return x; }, static_cast<int8_t*>(dst));
-          break;
-        case GemmInput::kUint8Offset:
-          pack_rows(
-              g, input, m0, mb, kc, uint8_t(uint8_t(zp) ^ 0x80u), [](int8_t x) { return uint8_t(uint8_t(x) ^ 0x80u); },
-              static_cast<uint8_t*>(dst));
-          break;
-        case GemmInput::kInt16Centred:
-          pack_rows(
-              g, input, m0, mb, kc, int16_t(0), [zp](int8_t x) { return int16_t(x - zp); }, static_cast<int16_t*>(dst));
-          break;
-      }
-      arows = base + s.a;
-    }
-    for (size_t p = 0; p < npanels; ++p) {
-      const int8_t* panel = nullptr;
-      if (predecoded) {
-        panel = predecoded + p * kPanelNR * kc;
-      } else if (s.whole) {
-        panel = panel_buf + p * kPanelNR * kc;
-      } else {
-        decode_panel(*planes, mode, size_t(g.out_c), k, p, panel_buf, ks, tmp);
-        set_init(p, ks);
-        panel = panel_buf;
-      }
-      for (size_t h = 0; h < halves; ++h) {
-        const size_t c0 = p * kPanelNR + h * size_t(uk.nr);
-        if (c0 >= size_t(g.out_c)) break;
-        const size_t nc = std::min<size_t>(size_t(uk.nr), size_t(g.out_c) - c0);
-        const int8_t* w = panel + h * size_t(uk.nr) * 4;
-        for (size_t r0 = 0; r0 < mb; r0 += size_t(uk.mr)) {
-          uk.fn(std::min<size_t>(size_t(uk.mr), mb - r0), nc, kc, arows + r0 * a_stride, a_stride, w, init + c0,
-                mult + c0, output + (m0 + r0) * size_t(g.out_c) + c0, size_t(g.out_c), req);
+      const size_t tasks = std::min(s.threads, npanels);
+      parallel_for(pool, tasks, [&](size_t t) {
+        for (size_t p = t; p < npanels; p += tasks) {
+          decode_panel(*planes, mode, size_t(g.out_c), k, p, panel_buf + p * panel_bytes, ks + p * kPanelNR,
+                       tmp + t * panel_bytes);
+          set_init(p, ks + p * kPanelNR);
         }
-      }
+      });
     }
+    const size_t tasks = std::min(s.threads, nblocks);
+    parallel_for(pool, tasks, [&](size_t t) {
+      uint8_t* abuf = base + s.a + t * s.a_bytes;
+      for (size_t b = t; b < nblocks; b += tasks) {
+        const size_t m0 = b * s.block_m, mb = std::min(s.block_m, m_total - m0);
+        const uint8_t* arows = reinterpret_cast<const uint8_t*>(input + m0 * k);
+        if (!direct) pack(m0, mb, abuf), arows = abuf;
+        for (size_t p = 0; p < npanels; ++p) gemm_panel(panels + p * panel_bytes, p, arows, m0, mb);
+      }
+    });
+    return;
+  }
+
+  if (predecoded) {
+    for (size_t p = 0; p < npanels; ++p) set_init(p, predecoded_ksum + p * kPanelNR);
+  }
+  for (size_t b = 0; b < nblocks; ++b) {
+    const size_t m0 = b * s.block_m, mb = std::min(s.block_m, m_total - m0);
+    const uint8_t* arows = reinterpret_cast<const uint8_t*>(input + m0 * k);
+    if (!direct) {
+      uint8_t* abuf = base + s.a;
+      const size_t slices = std::min(s.threads, mb);
+      parallel_for(pool, slices, [&](size_t t) {
+        const size_t lo = mb * t / slices, hi = mb * (t + 1) / slices;
+        pack(m0 + lo, hi - lo, abuf + lo * a_stride);
+      });
+      arows = abuf;
+    }
+    const size_t tasks = std::min(s.threads, npanels);
+    parallel_for(pool, tasks, [&](size_t t) {
+      for (size_t p = t; p < npanels; p += tasks) {
+        const int8_t* panel = predecoded + p * panel_bytes;
+        if (!predecoded) {
+          // Decoded (and its init set) where it is used, into this thread's buffer.
+          int8_t* own = panel_buf + t * panel_bytes;
+          decode_panel(*planes, mode, size_t(g.out_c), k, p, own, ks + t * kPanelNR, tmp + t * panel_bytes);
+          set_init(p, ks + t * kPanelNR);
+          panel = own;
+        }
+        gemm_panel(panel, p, arows, m0, mb);
+      }
+    });
   }
 }
 
@@ -326,10 +395,10 @@ GemmUkernel gemm_ukernel(Variant v) {
   }
 }
 
-size_t qs8_conv2d_nested_scratch_bytes(const ConvGeometry& g) {
+size_t qs8_conv2d_nested_scratch_bytes(const ConvGeometry& g, size_t threads) {
   // The reference path decodes OHWI weights into the same scratch.
   const size_t ref = size_t(g.out_c) * g.kernel_h * g.kernel_w * (g.in_c / std::max(g.groups, 1));
-  return std::max(ref, scratch_layout(g).total);
+  return std::max(ref, scratch_layout(g, threads).total);
 }
 
 ConvGeometry fully_connected_geometry(int batch, int in_features, int out_features) {
@@ -352,17 +421,18 @@ bool gemm_supports(const ConvGeometry& g, const ChannelQuant& q) {
 }
 
 void qs8_conv2d_packed(Variant v, const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
-                       const int8_t* panels, const int32_t* ksum, const ChannelQuant& q, int8_t* output,
-                       void* scratch) {
+                       const int8_t* panels, const int32_t* ksum, const ChannelQuant& q, int8_t* output, void* scratch,
+                       pthreadpool_t pool) {
   const GemmUkernel uk = gemm_ukernel(v);
   if (!uk.fn) throw KernelError(std::string("no GEMM microkernel for variant ") + variant_name(v));
   if (!gemm_supports(g, q)) throw KernelError("qs8 GEMM path: groups must be 1 and weight zero points 0");
-  run_gemm(uk, g, a, input, nullptr, NestMode::kFull, panels, ksum, q, output, scratch_layout(g), aligned(scratch));
+  run_gemm(uk, g, a, input, nullptr, NestMode::kFull, panels, ksum, q, output, scratch_layout(g, pool_threads(pool)),
+           aligned(scratch), pool);
 }
 
 void qs8_conv2d_nested(Variant v, const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
-                       const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output,
-                       void* scratch) {
+                       const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output, void* scratch,
+                       pthreadpool_t pool) {
   if (v == Variant::kRef) {
     auto* w = static_cast<int8_t*>(scratch);
     nest_qs8_decode__ref(planes, mode, w);
@@ -372,7 +442,8 @@ void qs8_conv2d_nested(Variant v, const ConvGeometry& g, const ActivationParams&
   const GemmUkernel uk = gemm_ukernel(v);
   if (!uk.fn) throw KernelError(std::string("no GEMM microkernel for variant ") + variant_name(v));
   if (!gemm_supports(g, q)) throw KernelError("qs8 GEMM path: groups must be 1 and weight zero points 0");
-  run_gemm(uk, g, a, input, &planes, mode, nullptr, nullptr, q, output, scratch_layout(g), aligned(scratch));
+  run_gemm(uk, g, a, input, &planes, mode, nullptr, nullptr, q, output, scratch_layout(g, pool_threads(pool)),
+           aligned(scratch), pool);
 }
 
 }  // namespace nestrt::kernels

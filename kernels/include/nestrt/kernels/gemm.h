@@ -18,6 +18,9 @@
 #include "nestrt/kernels/dispatch.h"
 #include "nestrt/kernels/reference.h"
 
+// pthreadpool's handle (pthreadpool.h), declared here so users need not see that header.
+typedef struct pthreadpool* pthreadpool_t;
+
 namespace nestrt::kernels {
 
 inline constexpr int kPanelNR = 16;
@@ -66,20 +69,25 @@ struct GemmUkernel {
 // The GEMM microkernel of a variant; fn == nullptr for ref (and for variants not built here).
 GemmUkernel gemm_ukernel(Variant v);
 
-// Scratch bytes qs8_conv2d_nested needs for a problem (an upper bound over all variants).
-size_t qs8_conv2d_nested_scratch_bytes(const ConvGeometry& g);
+// Scratch bytes qs8_conv2d_nested needs for a problem run on up to `threads` threads (an upper
+// bound over all variants).
+size_t qs8_conv2d_nested_scratch_bytes(const ConvGeometry& g, size_t threads = 1);
 
 // Conv2D (groups must be 1) from nested planes in one mode: decode panels into scratch, then the
 // variant's GEMM over im2col blocks (1x1 stride-1 convolutions read their rows directly when the
 // packing is the identity). Weight zero points must be zero (v1 files); callers check
 // gemm_supports(). Variant::kRef runs the reference decode + qs8_conv2d__ref.
+// pool: null runs on the calling thread; else scratch must be sized for
+// pthreadpool_get_threads_count(pool) threads. The output bits do not depend on the thread count.
 void qs8_conv2d_nested(Variant v, const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
-                       const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output, void* scratch);
+                       const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output, void* scratch,
+                       pthreadpool_t pool = nullptr);
 
 // The compute half alone, on panels already decoded (benchmarks: the decode overhead).
-// scratch: qs8_conv2d_nested_scratch_bytes(g) bytes (the panel area is not touched).
+// scratch: qs8_conv2d_nested_scratch_bytes(g, threads) bytes (the panel area is not touched).
 void qs8_conv2d_packed(Variant v, const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
-                       const int8_t* panels, const int32_t* ksum, const ChannelQuant& q, int8_t* output, void* scratch);
+                       const int8_t* panels, const int32_t* ksum, const ChannelQuant& q, int8_t* output, void* scratch,
+                       pthreadpool_t pool = nullptr);
 
 // Fully connected as a 1x1 convolution over [batch, 1, 1, in].
 ConvGeometry fully_connected_geometry(int batch, int in_features, int out_features);
