@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "input_samples.h"
 #include "model_handle.h"
+#include "nestrt/kernels/dispatch.h"
 
 namespace nestrt::cli {
 namespace {
@@ -50,7 +51,8 @@ int run(const RunOptions& o) {
   const auto samples = open_samples(model, o.input);
   std::vector<float> output(element_count(model.output_shape()));
   const size_t count = std::min(samples->size(), o.limit);
-  std::printf("model %s, mode %s, input %s\n", o.model.c_str(), o.mode.c_str(), samples->description().c_str());
+  std::printf("model %s, mode %s, kernels %s, input %s\n", o.model.c_str(), o.mode.c_str(),
+              kernels::active_variant_name(), samples->description().c_str());
   for (size_t i = 0; i < count; ++i) {
     session.run(samples->get(i), output);
     if (samples->size() > 1) std::printf("sample %zu:\n", i);

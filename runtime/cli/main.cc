@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "commands.h"
+#include "nestrt/kernels/dispatch.h"
 #include "nestrt/nestrt.h"
 
 namespace nestrt::cli {
@@ -19,10 +20,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   auto registered = nestrt::cli::registered_commands();
   std::sort(registered.begin(), registered.end(), [](const auto& a, const auto& b) { return a.order < b.order; });
+  std::string kernels;
+  app.add_option("--kernels", kernels,
+                 "Force a kernel variant (ref, neon, neondot, i8mm, avx2, avx512vnni; default: the fastest this "
+                 "CPU runs, or $NESTRT_KERNELS); one the CPU lacks is an error");
   std::vector<nestrt::cli::Command> commands;
   for (const auto& r : registered) commands.push_back(r.factory(app));
   CLI11_PARSE(app, argc, argv);
   try {
+    if (!kernels.empty()) nestrt::kernels::set_variant(nestrt::kernels::parse_variant(kernels));
     for (const auto& command : commands) {
       const int rc = command();
       if (rc >= 0) return rc;

@@ -1,5 +1,7 @@
 // Runs a graph plan over a session's buffers at one level (model.h: weighted ops of release rank
-// < level run in part mode, the others in full mode), with the reference kernels.
+// < level run in part mode, the others in full mode). Conv2D (groups == 1) and FullyConnected use
+// the active kernel variant (nestrt/kernels/dispatch.h: cpuinfo, NESTRT_KERNELS); the rest runs
+// the reference kernels. Every variant gives the reference's output bits.
 #pragma once
 
 #include <cstdint>
