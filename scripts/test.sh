@@ -24,7 +24,7 @@ done
 jobs=$(nproc)
 qemu_samples=${NESTRT_QEMU_SAMPLES:-2000}
 qemu_cpus=(cortex-a53 cortex-a72 cortex-a76 max)
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s  [%s]\n' "$*" "$(date +%T)"; }
 
 step "setup"
 if [ "$host_only" -eq 1 ]; then bash scripts/setup.sh --no-cross; else bash scripts/setup.sh; fi
@@ -86,4 +86,5 @@ for board in raspberrypi4 raspberrypi5 jetson-orin; do
   cmake --build "build/$board" -j "$jobs" >/dev/null && echo "$board: built" || { echo "$board: BUILD FAILED"; failed=1; }
 done
 
+step "done"
 [ "$failed" -eq 0 ] && echo "ALL TESTS PASSED" || { echo "SOME TESTS FAILED"; exit 1; }
