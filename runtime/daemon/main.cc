@@ -74,8 +74,14 @@ int main(int argc, char** argv) {
     close(ready_pipe[0]);
     setsid();
     [[maybe_unused]] const int rc = chdir("/");
+    // stdin and stdout from/to /dev/null (an inherited pipe would never see EOF); stderr, the log,
+    // stays where the caller put it (`nestrtd -c F 2>>/var/log/nestrtd.log`).
     const int null = open("/dev/null", O_RDWR);
-    if (null >= 0) dup2(null, STDIN_FILENO);
+    if (null >= 0) {
+      dup2(null, STDIN_FILENO);
+      dup2(null, STDOUT_FILENO);
+      if (null > STDERR_FILENO) close(null);
+    }
   }
   try {
     nestrt::daemon::Daemon daemon(config, config_path);

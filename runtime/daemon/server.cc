@@ -94,8 +94,14 @@ Daemon::Daemon(Config config, std::string config_path)
   policy_.mode = config_.initial_mode;
   policy_.automatic = config_.governor.enabled;
   if (pipe2(wake_pipe_, O_NONBLOCK | O_CLOEXEC) != 0) throw std::runtime_error(errno_text("pipe2"));
-  load_models(config_.models, config_.initial_mode);
-  bind_socket();
+  try {
+    load_models(config_.models, config_.initial_mode);
+    bind_socket();
+  } catch (...) {  // no destructor runs for a half-built object: release the descriptors here
+    for (int fd : wake_pipe_) close(fd);
+    if (listen_fd_ >= 0) close(listen_fd_);
+    throw;
+  }
   log_info("started socket=" + config_.server.socket + " models=" + std::to_string(config_.models.size()) +
            " workers=" + std::to_string(config_.server.workers) + " mode=" + mode_name(policy_.mode) + " policy=" +
            (policy_.automatic ? "auto" : "manual") + " poll_ms=" + std::to_string(config_.governor.poll_ms));
@@ -172,11 +178,11 @@ void Daemon::wake() {
 }
 
 void Daemon::request_stop() {
-  stop_flag_ = 1;
+  stop_flag_ = true;
   wake();
 }
 void Daemon::request_reload() {
-  reload_flag_ = 1;
+  reload_flag_ = true;
   wake();
 }
 
@@ -195,7 +201,7 @@ std::string Daemon::status_text() {
   std::ostringstream s;
   {
     std::lock_guard lock(governor_mutex_);
-    s << "protocol=" << int(p::kVersion) << "\nversion=" << nestrt_version()
+    s << "protocol=" << int(p::kVersion) << "\nversion=" << nestrt_version() << "\npid=" << getpid()
       << "\nuptime_s=" << (monotonic_ms() - start_ms_) / 1000 << "\nmode=" << mode_name(policy_.mode)
       << "\npolicy=" << (policy_.automatic ? "auto" : "manual") << "\nswitches=" << switches_.load()
       << "\npoll_ms=" << config_.governor.poll_ms << "\nmin_dwell_ms=" << config_.governor.min_dwell_ms
@@ -496,6 +502,7 @@ bool Daemon::read_connection(Connection& c) {
 void Daemon::event_loop() {
   bool draining = false;
   int64_t drain_deadline = 0;
+  int64_t accept_paused_until = 0, next_fd_warning = 0;
   std::vector<pollfd> fds;
   std::vector<uint64_t> ids;
   auto drop = [&](uint64_t id, const char* why) {
@@ -579,8 +586,7 @@ void Daemon::event_loop() {
       log_info("stopping: draining in_flight=" + std::to_string(busy) +
                " clients=" + std::to_string(connections_.size()));
     }
-    if (reload_flag_) {
-      reload_flag_ = 0;
+    if (reload_flag_.exchange(false)) {
       reload();
     }
     std::vector<Completion> done;
@@ -610,7 +616,9 @@ void Daemon::event_loop() {
     ids.clear();
     fds.push_back({wake_pipe_[0], POLLIN, 0});
     ids.push_back(0);
-    if (listen_fd_ >= 0) {
+    size_t listen_index = 0;  // 0: not polled this round
+    if (listen_fd_ >= 0 && monotonic_ms() >= accept_paused_until) {
+      listen_index = fds.size();
       fds.push_back({listen_fd_, POLLIN, 0});
       ids.push_back(0);
     }
@@ -632,11 +640,20 @@ void Daemon::event_loop() {
       while (read(wake_pipe_[0], buf, sizeof buf) > 0) {
       }
     }
-    if (listen_fd_ >= 0 && (fds[1].revents & POLLIN)) {
+    if (listen_index && (fds[listen_index].revents & POLLIN)) {
       for (int i = 0; i < 128; ++i) {
         const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-          if (errno == EMFILE || errno == ENFILE) log_warning(errno_text("accept"));
+          if (errno == EMFILE || errno == ENFILE) {
+            // Out of descriptors: the pending connection stays readable, so stop polling the
+            // socket for a moment instead of spinning; warn at most every 10 s.
+            const int64_t now = monotonic_ms();
+            accept_paused_until = now + 100;
+            if (now >= next_fd_warning) {
+              log_warning(errno_text("accept") + " (raise LimitNOFILE or lower server.max_clients)");
+              next_fd_warning = now + 10000;
+            }
+          }
           break;
         }
         if (connections_.size() >= config_.server.max_clients) {

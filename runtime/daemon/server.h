@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <csignal>
 #include <deque>
 #include <map>
 #include <memory>
@@ -89,8 +88,10 @@ class Daemon {
   std::string config_path_;
   int listen_fd_ = -1;
   int wake_pipe_[2] = {-1, -1};
-  volatile std::sig_atomic_t stop_flag_ = 0;
-  volatile std::sig_atomic_t reload_flag_ = 0;
+  // Set from signal handlers and other threads: lock-free atomics are async-signal-safe.
+  std::atomic<bool> stop_flag_{false};
+  std::atomic<bool> reload_flag_{false};
+  static_assert(std::atomic<bool>::is_always_lock_free);
 
   std::mutex models_mutex_;
   std::map<std::string, std::shared_ptr<LoadedModel>> models_;
