@@ -107,8 +107,7 @@ int run(const Options& o) {
   for (auto& t : threads) t.join();
   if (storm.joinable()) storm.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  nestrt_client_policy(probe, 1);  // hand the mode back to the governor
-  nestrt_client_close(probe);
+  nestrt_client_close(probe);  // a storm leaves the mode pinned: `nestrt ctl policy on` hands it back
 
   const double p50 = percentile(latencies_ms, 50), p99 = percentile(latencies_ms, 99);
   std::printf("RESULT requests=%zu failed=%llu rps=%.1f p50_ms=%.3f p99_ms=%.3f full=%llu part=%llu switches=%llu\n",

@@ -313,14 +313,36 @@ void Daemon::worker_main() {
         return true;
       });
     }
-    std::vector<uint8_t> bytes = handle(job.request, sessions, keep);
-    {
-      std::lock_guard lock(completions_mutex_);
-      completions_.push_back({job.connection, std::move(bytes)});
-    }
-    wake();
+    complete(job.connection, handle(job.request, sessions, keep));
   }
   for (auto& [m, s] : sessions) nestrt_session_destroy(s);
+}
+
+// Control requests (status, switch, budget, policy, model info) run here, not on the inference
+// workers: a switch that waits for in-flight runs must not take an inference slot, and
+// `ctl status` stays responsive when the inference queue is full.
+void Daemon::control_main() {
+  std::map<LoadedModel*, nestrt_session*> no_sessions;  // control requests never run a model
+  std::vector<std::shared_ptr<LoadedModel>> no_models;
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(queue_mutex_);
+      control_cv_.wait(lock, [&] { return workers_stop_ || !control_queue_.empty(); });
+      if (control_queue_.empty()) break;
+      job = std::move(control_queue_.front());
+      control_queue_.pop_front();
+    }
+    complete(job.connection, handle(job.request, no_sessions, no_models));
+  }
+}
+
+void Daemon::complete(uint64_t connection, std::vector<uint8_t> bytes) {
+  {
+    std::lock_guard lock(completions_mutex_);
+    completions_.push_back({connection, std::move(bytes)});
+  }
+  wake();
 }
 
 std::vector<uint8_t> Daemon::handle(const p::Request& request, std::map<LoadedModel*, nestrt_session*>& sessions,
@@ -562,15 +584,17 @@ void Daemon::event_loop() {
         respond(c, p::encode_response(rtype, h.id, p::Code::kShuttingDown, "daemon is shutting down"));
         continue;
       }
+      const bool inference = req->type == p::Type::kInfer;
       std::lock_guard lock(queue_mutex_);
-      if (queue_.size() >= config_.server.queue_depth) {
+      std::deque<Job>& queue = inference ? queue_ : control_queue_;
+      if (queue.size() >= config_.server.queue_depth) {
         respond(c, p::encode_response(rtype, h.id, p::Code::kBusy, "request queue full; retry"));
         continue;
       }
-      queue_.push_back({c.id, std::move(*req)});
+      queue.push_back({c.id, std::move(*req)});
       ++accepted_;
       c.busy = true;
-      queue_cv_.notify_one();
+      (inference ? queue_cv_ : control_cv_).notify_one();
     }
   };
 
@@ -704,6 +728,7 @@ void Daemon::event_loop() {
 
 int Daemon::run() {
   for (unsigned i = 0; i < config_.server.workers; ++i) workers_.emplace_back([this] { worker_main(); });
+  workers_.emplace_back([this] { control_main(); });
   governor_ = std::thread([this] { governor_main(); });
   event_loop();
   {
@@ -717,6 +742,7 @@ int Daemon::run() {
     workers_stop_ = true;
   }
   queue_cv_.notify_all();
+  control_cv_.notify_all();
   for (auto& w : workers_) w.join();
   workers_.clear();
   for (auto& [id, c] : connections_) close(c->fd);

@@ -1,8 +1,9 @@
 // nestrtd: the serving daemon. One event-loop thread multiplexes the Unix socket and every client
 // connection with poll(); complete requests go to a bounded queue served by a pool of workers,
 // each holding one nestrt session per model (sessions are single-threaded, the mapped model is
-// shared); a governor thread samples the signals every poll period and switches the governed
-// models. See docs/daemon.md for why this shape (and not a thread per connection).
+// shared); control requests (status, switch, budget, policy, model info) have their own thread;
+// a governor thread samples the signals every poll period and switches the governed models. See docs/daemon.md for why
+// this shape (and not a thread per connection).
 #pragma once
 
 #include <atomic>
@@ -75,6 +76,8 @@ class Daemon {
   bool read_connection(Connection& c);
   void process_frames(Connection& c);
   void worker_main();
+  void control_main();
+  void complete(uint64_t connection, std::vector<uint8_t> bytes);  // hand a response to the event loop
   std::vector<uint8_t> handle(const protocol::Request& request, std::map<LoadedModel*, nestrt_session*>& sessions,
                               std::vector<std::shared_ptr<LoadedModel>>& keep);
   void governor_main();
@@ -99,9 +102,11 @@ class Daemon {
 
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
-  std::deque<Job> queue_;
+  std::deque<Job> queue_;  // inference requests, for the workers
+  std::condition_variable control_cv_;
+  std::deque<Job> control_queue_;  // everything else, for the control thread
   bool workers_stop_ = false;
-  std::vector<std::thread> workers_;
+  std::vector<std::thread> workers_;  // the inference workers and the control thread
 
   std::mutex completions_mutex_;
   std::vector<Completion> completions_;
