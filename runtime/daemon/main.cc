@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "TOML config (see nestrtd.toml)")->required();
   app.add_flag("-f,--foreground", foreground, "Stay in the foreground (systemd, containers, tests)");
   app.add_flag("--check", check, "Validate the config and the models, then exit");
-  app.add_flag("-v,--verbose", verbose, "Also log per-client events (debug level)");
+  app.add_flag("-v,--verbose", verbose, "Also log every governor decision and per-client events (debug level)");
   app.set_version_flag("--version", std::string("nestrtd ") + nestrt_version());
   CLI11_PARSE(app, argc, argv);
   nestrt::daemon::set_log_verbose(verbose);

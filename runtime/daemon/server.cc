@@ -283,6 +283,9 @@ void Daemon::governor_main() {
       if (switch_models(*d.switch_to, d.reason + " [" + last_sample_ + "]", message)) last_switch_poll_ = poll;
     } else if (d.want_switch && !last_decision_.want_switch) {
       log_info("switch-held reason=\"" + d.reason + "\"");
+    } else {
+      log_debug("decision mode=" + std::string(mode_name(policy_.mode)) + " reason=\"" + d.reason + "\" [" +
+                last_sample_ + "]");
     }
     last_decision_ = d;
     polls_ = poll;
