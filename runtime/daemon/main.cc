@@ -26,9 +26,9 @@ void raise_fd_limit() {
 
 int main(int argc, char** argv) {
   CLI::App app{"nestrtd: serve nested int8 models over a Unix socket and govern their precision"};
-  std::string config_path;
+  std::string config_path = NESTRTD_DEFAULT_CONFIG;
   bool foreground = false, check = false, verbose = false;
-  app.add_option("-c,--config", config_path, "TOML config (see nestrtd.toml)")->required();
+  app.add_option("-c,--config", config_path, "TOML config (docs/daemon.md lists the keys)")->capture_default_str();
   app.add_flag("-f,--foreground", foreground, "Stay in the foreground (systemd, containers, tests)");
   app.add_flag("--check", check, "Validate the config and the models, then exit");
   app.add_flag("-v,--verbose", verbose, "Also log every governor decision and per-client events (debug level)");
