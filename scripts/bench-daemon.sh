@@ -49,8 +49,9 @@ TOML
 
 "$build/runtime/daemon/nestrtd" --foreground --config "$work/nestrtd.toml" 2>"$work/nestrtd.log" &
 daemon_pid=$!
-for _ in $(seq 100); do [ -S "$work/nestrtd.sock" ] && break; sleep 0.1; done
-[ -S "$work/nestrtd.sock" ] || { cat "$work/nestrtd.log"; echo "nestrtd did not start" >&2; exit 1; }
+serving() { "$build/runtime/cli/nestrt" ctl --socket "$work/nestrtd.sock" status >/dev/null 2>&1; }
+for _ in $(seq 100); do serving && break; sleep 0.1; done
+serving || { cat "$work/nestrtd.log"; echo "nestrtd did not start" >&2; exit 1; }
 
 load() { "$build/runtime/daemon/nestrtd-load" --socket "$work/nestrtd.sock" --model fashion \
   --clients "$clients" --seconds "$seconds" "$@" | grep '^RESULT'; }

@@ -72,8 +72,17 @@ class DaemonProcess {
       waitpid(pid_, nullptr, 0);
     }
   }
+  // The socket file appears at bind(), a moment before listen(): wait until a connect succeeds.
   bool wait_serving() {
-    return wait_until([&] { return exists(socket_) || exited(); }) && exists(socket_);
+    auto accepting = [&] {
+      try {
+        RawClient probe(socket_);
+        return true;
+      } catch (const std::runtime_error&) {
+        return false;
+      }
+    };
+    return wait_until([&] { return accepting() || exited(); }) && accepting();
   }
   // Exit code after a signal, or -1.
   int stop(int sig) {
