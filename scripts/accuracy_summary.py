@@ -74,7 +74,11 @@ def main():
         # Collapsed configurations (naive truncation) would squash the interesting range: they are
         # drawn on the bottom edge with their value in the label.
         floor = min(fp32 - 3.0, min(a for _, _, _, a in points if a > fp32 - 10.0) - 0.5)
-        offsets = {"full": (6, -3), "separate": (6, -10), "nearest": (6, 4), "squant": (6, -3), "truncate": (6, 0)}
+        # Labels sharing an x position are stacked from the top down, in accuracy order.
+        stacked = {}
+        for lbl, k, b, a in sorted(points, key=lambda p: -p[3]):
+            x = round(weights * b / 8 / 1024, 3)
+            stacked[lbl] = len([v for v in stacked.values() if v[1] == x]), x
         for kind, (color, marker) in styles.items():
             pts = [(weights * b / 8 / 1024, a, lbl) for lbl, k, b, a in points if k == kind]
             if not pts:
@@ -83,8 +87,8 @@ def main():
                        zorder=3, alpha=0.85)
             for x, y, lbl in pts:
                 text = f"{lbl} {y:.2f}" + (" (off scale)" if y < floor else "")
-                ax.annotate(text, (x, max(y, floor)), textcoords="offset points", xytext=offsets[kind], fontsize=6.5,
-                            color=color)
+                ax.annotate(text, (x, max(y, floor)), textcoords="offset points", xytext=(8, 14 - 9 * stacked[lbl][0]),
+                            fontsize=6.5, color=color, arrowprops=dict(arrowstyle="-", color=color, lw=0.4))
         ax.set_ylim(floor - 0.3, max(a for _, _, _, a in points) + 0.6)
         ax.axhline(fp32, color="k", linestyle="--", linewidth=0.8, label=f"FP32 {fp32:.2f}%")
         ax.set_xlabel("resident weight KiB at packed width (h bits part, n bits full)")
