@@ -5,20 +5,10 @@
 
 #include <cstring>
 
-#include "../ukernels.h"
+#include "neon_requant.h"
 
 namespace nestrt::kernels {
-namespace {
-
-inline int32x4_t requant4(int32x4_t acc, const int32_t* init, const float* mult, const GemmRequant& p) {
-  float32x4_t f = vmulq_f32(vcvtq_f32_s32(vaddq_s32(acc, vld1q_s32(init))), vld1q_f32(mult));
-  f = vminq_f32(vmaxq_f32(f, vdupq_n_f32(-16777216.0f)), vdupq_n_f32(16777216.0f));
-  int32x4_t y = vaddq_s32(vcvtnq_s32_f32(f), vdupq_n_s32(p.output_zero_point));
-  y = vmaxq_s32(y, vdupq_n_s32(p.output_min));
-  return vminq_s32(y, vdupq_n_s32(p.output_max));
-}
-
-}  // namespace
+using neon::store16;
 
 void nest_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const void* a, size_t a_stride, const int8_t* w,
                                    const int32_t* init, const float* mult, int8_t* c, size_t c_stride,
@@ -67,19 +57,7 @@ void nest_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const void* 
   }
   for (int r = 0; r < MR; ++r) {
     if (size_t(r) >= mr) break;
-    const int16x8_t lo = vcombine_s16(vmovn_s32(requant4(acc[r][0], init, mult, p)),
-                                      vmovn_s32(requant4(acc[r][1], init + 4, mult + 4, p)));
-    const int16x8_t hi = vcombine_s16(vmovn_s32(requant4(acc[r][2], init + 8, mult + 8, p)),
-                                      vmovn_s32(requant4(acc[r][3], init + 12, mult + 12, p)));
-    const int8x16_t y = vcombine_s8(vmovn_s16(lo), vmovn_s16(hi));
-    int8_t* out = c + size_t(r) * c_stride;
-    if (nc == 16) {
-      vst1q_s8(out, y);
-    } else {
-      int8_t tmp[16];
-      vst1q_s8(tmp, y);
-      std::memcpy(out, tmp, nc);
-    }
+    store16(acc[r], init, mult, p, c + size_t(r) * c_stride, nc);
   }
 }
 
