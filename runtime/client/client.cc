@@ -103,6 +103,11 @@ nestrt_client_status exchange(nestrt_client* c, const std::vector<uint8_t>& fram
   return NESTRT_CLIENT_OK;
 }
 
+// Wire mode byte (0 full, 1 part, 2 graded) -> nestrt_mode; unknown values read as full.
+nestrt_mode mode_of(uint8_t wire) {
+  return wire == 1 ? NESTRT_MODE_PART : wire == 2 ? NESTRT_MODE_GRADED : NESTRT_MODE_FULL;
+}
+
 bool valid_name(const char* model) {
   return model && p::valid_model_name(model);
 }
@@ -152,7 +157,7 @@ nestrt_client_status nestrt_client_infer(nestrt_client* c, const char* model, co
   p::InferResult result;
   if (!p::parse_infer_result(r.body, result)) return fail(c, NESTRT_CLIENT_PROTOCOL_ERROR, "malformed infer result");
   *output_count = result.data.size();
-  if (mode_used) *mode_used = result.mode == 1 ? NESTRT_MODE_PART : NESTRT_MODE_FULL;
+  if (mode_used) *mode_used = mode_of(result.mode);
   if (output_capacity < result.data.size() || !output) {
     return fail(c, NESTRT_CLIENT_BUFFER_TOO_SMALL, "output needs " + std::to_string(result.data.size()) + " floats");
   }
@@ -176,7 +181,7 @@ nestrt_client_status nestrt_client_model_info_get(nestrt_client* c, const char* 
   out->preprocess.channels = info.channels;
   for (int i = 0; i < 4; ++i) out->preprocess.mean[i] = info.mean[i], out->preprocess.std[i] = info.std[i];
   out->preprocess.color = static_cast<nestrt_color>(info.color);
-  out->mode = info.mode == 1 ? NESTRT_MODE_PART : NESTRT_MODE_FULL;
+  out->mode = mode_of(info.mode);
   out->label_count = info.labels.size();
   c->labels = std::move(info.labels);
   return NESTRT_CLIENT_OK;

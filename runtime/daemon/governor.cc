@@ -290,11 +290,12 @@ Decision decide(const GovernorConfig& config, const Sample& sample, const Policy
            "enter " + fmt(c.enter);
   };
   nestrt_mode target = state.mode;
-  if (state.mode == NESTRT_MODE_FULL && presser) {
+  // A graded level (set by ctl budget) counts as "not part" under pressure and "not full" without.
+  if (state.mode != NESTRT_MODE_PART && presser) {
     target = NESTRT_MODE_PART;
     d.reason = pressing(*presser) + " (priority " +
                std::to_string(config.signals[static_cast<size_t>(*presser)].priority) + ")";
-  } else if (state.mode == NESTRT_MODE_PART && !presser) {
+  } else if (state.mode != NESTRT_MODE_FULL && !presser) {
     if (holder) {
       const SignalConfig& c = config.signals[static_cast<size_t>(*holder)];
       d.reason = "holding part: " + std::string(signal_name(*holder)) + "=" + fmt(*sample[*holder]) + " between exit " +

@@ -87,8 +87,8 @@ struct ModelInfoRequest {
   std::string model;
 };
 struct StatusRequest {};
-// Memory budget for the governed models' weights: part mode if it is below their full-mode
-// weight bytes, else full (graded steps between the two need the runtime's graded switching).
+// Memory budget for the governed models' weights: each model gets its share (in proportion to its
+// full-mode weight bytes) and the lowest graded level that fits it (nestrt_switch_budget).
 struct BudgetRequest {
   uint64_t bytes = 0;
 };

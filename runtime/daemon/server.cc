@@ -29,7 +29,15 @@ int64_t monotonic_ms() {
 namespace {
 
 const char* mode_name(nestrt_mode m) {
-  return m == NESTRT_MODE_PART ? "part" : "full";
+  return m == NESTRT_MODE_PART ? "part" : m == NESTRT_MODE_GRADED ? "graded" : "full";
+}
+
+// budget * part / whole without overflowing 64 bits; the whole budget when part is everything.
+uint64_t share_of(uint64_t budget, uint64_t part, uint64_t whole) {
+  if (whole == 0 || part >= whole) return budget;
+  return budget / whole * part +
+         static_cast<uint64_t>(static_cast<long double>(budget % whole) * static_cast<long double>(part) /
+                               static_cast<long double>(whole));
 }
 
 std::string dims_string(const std::vector<int64_t>& dims) {
@@ -270,6 +278,50 @@ bool Daemon::switch_models(nestrt_mode mode, const std::string& reason, std::str
   return ok;
 }
 
+bool Daemon::budget_models(uint64_t budget, std::string& message) {
+  std::vector<std::shared_ptr<LoadedModel>> governed;
+  {
+    std::lock_guard lock(models_mutex_);
+    for (const auto& [name, m] : models_)
+      if (m->config.governed) governed.push_back(m);
+  }
+  const uint64_t full = governed_full_weight_bytes();
+  const nestrt_mode from = policy_.mode;
+  uint64_t kept = 0, bytes = 0, ns = 0;
+  std::string levels;
+  bool any_full = false, any_part = false, any_graded = false;
+  for (const auto& m : governed) {
+    // Each model gets the budget's share of its full-mode weight bytes and the lowest graded
+    // level (least accuracy lost) that fits it.
+    nestrt_stats st{};
+    nestrt_model_stats(m->model, &st);
+    const uint64_t share = share_of(budget, st.high_bytes + st.low_bytes, full);
+    nestrt_switch_info info{};
+    if (nestrt_switch_budget(m->model, share, &info) != NESTRT_OK) {
+      message = "model '" + m->config.name + "': " + nestrt_last_error();
+      log_error("budget-failed model=" + m->config.name + " error=\"" + message + "\"");
+      return false;
+    }
+    kept += info.weight_bytes, bytes += info.bytes_paged, ns += info.duration_ns;
+    any_full |= info.mode == NESTRT_MODE_FULL, any_part |= info.mode == NESTRT_MODE_PART;
+    any_graded |= info.mode == NESTRT_MODE_GRADED;
+    levels += (levels.empty() ? "" : ",") + m->config.name + ":" + std::to_string(info.level) + "/" +
+              std::to_string(st.level_count);
+  }
+  const nestrt_mode mode = any_graded || (any_full && any_part) ? NESTRT_MODE_GRADED
+                           : any_part                           ? NESTRT_MODE_PART
+                                                                : NESTRT_MODE_FULL;
+  policy_.mode = mode;
+  policy_.last_switch_ms = monotonic_ms();
+  if (from != mode) ++switches_;
+  message = std::string(mode_name(mode)) + ": budget " + std::to_string(budget) + " bytes, weights kept " +
+            std::to_string(kept) + " of " + std::to_string(full) + " (levels " + levels + ")";
+  log_info(std::string("switch from=") + mode_name(from) + " to=" + mode_name(mode) + " reason=\"manual (ctl budget " +
+           std::to_string(budget) + ")\" levels=" + levels + " weight_bytes=" + std::to_string(kept) +
+           " bytes_paged=" + std::to_string(bytes) + " ms=" + std::to_string(ns / 1000000.0));
+  return true;
+}
+
 void Daemon::governor_main() {
   std::unique_lock lock(governor_mutex_);
   while (!governor_stop_) {
@@ -435,18 +487,11 @@ std::vector<uint8_t> Daemon::handle(const p::Request& request, std::map<LoadedMo
     }
     case p::Type::kBudget: {
       const uint64_t budget = std::get<p::BudgetRequest>(request.body).bytes;
-      const uint64_t full = governed_full_weight_bytes();
-      const nestrt_mode mode = budget < full ? NESTRT_MODE_PART : NESTRT_MODE_FULL;
-      const std::string why = "manual (ctl budget " + std::to_string(budget) + (budget < full ? " < " : " >= ") +
-                              "full-mode weight bytes " + std::to_string(full) + ")";
       std::lock_guard lock(governor_mutex_);
       policy_.automatic = false;
       std::string message;
-      if (!switch_models(mode, why, message)) return fail(p::Code::kInternal, message);
-      return p::encode_response(rtype, request.id, p::Code::kOk,
-                                std::string(mode_name(mode)) + ": budget " + std::to_string(budget) +
-                                    (budget < full ? " < " : " >= ") + "full-mode weights " + std::to_string(full) +
-                                    " bytes; pinned until `nestrt ctl policy on`");
+      if (!budget_models(budget, message)) return fail(p::Code::kInternal, message);
+      return p::encode_response(rtype, request.id, p::Code::kOk, message + "; pinned until `nestrt ctl policy on`");
     }
     case p::Type::kError: break;
   }

@@ -83,6 +83,8 @@ class Daemon {
   void governor_main();
   // Switches every governed model; returns false with a message on failure.
   bool switch_models(nestrt_mode mode, const std::string& reason, std::string& message);
+  // ctl budget: every governed model to the lowest graded level that fits its share of the budget.
+  bool budget_models(uint64_t budget, std::string& message);
   std::shared_ptr<LoadedModel> find_model(const std::string& name);
   // High + low section bytes of the governed models: what full mode keeps resident.
   uint64_t governed_full_weight_bytes();

@@ -184,6 +184,21 @@ TEST(PolicyTest, ComesBackWhenPressureClears) {
   EXPECT_EQ(state.last_switch_ms, 3000);  // cleared at 3 s, dwell (2 s) since the 0 s switch passed
 }
 
+TEST(PolicyTest, AGradedLevelGoesToPartUnderPressureAndToFullWhenCalm) {
+  // ctl budget leaves the models at a graded level; once the governor is back on, it owns the mode.
+  const GovernorConfig c = thermal_only();
+  for (const auto& [temp, expected] : {std::pair{95.0, P}, std::pair{40.0, F}}) {
+    PolicyState state;
+    state.mode = NESTRT_MODE_GRADED;
+    const Decision d = decide(c, thermal(temp), state, 10000);
+    ASSERT_TRUE(d.switch_to) << d.reason;
+    EXPECT_EQ(*d.switch_to, expected) << d.reason;
+  }
+  PolicyState held;  // between exit (70) and enter (80): no reason to leave the level
+  held.mode = NESTRT_MODE_GRADED;
+  EXPECT_FALSE(decide(c, thermal(75), held, 10000).switch_to);
+}
+
 TEST(PolicyTest, HighestPriorityPressingSignalIsTheReason) {
   GovernorConfig c = thermal_only();
   c.signals[static_cast<size_t>(SignalId::kBattery)] = {true, 15, 25, 20};

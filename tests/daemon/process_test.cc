@@ -141,7 +141,7 @@ TEST(ProcessTest, ForegroundDaemonServesTheCliAndHandlesSignals) {
   EXPECT_NE(r.output.find("switched to part"), std::string::npos) << r.output;
   r = run(ctl(d.socket(), "budget 1G"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("full: budget 1073741824 >= full-mode weights"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("full: budget 1073741824 bytes, weights kept"), std::string::npos) << r.output;
   r = run(ctl(d.socket(), "budget 12X"));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("budget '12X': expected bytes"), std::string::npos) << r.output;

@@ -128,10 +128,23 @@ TEST(ServingTest, CtlSwitchBudgetAndPolicy) {
   ASSERT_EQ(nestrt_client_policy(c, 1), NESTRT_CLIENT_OK);
   ASSERT_TRUE(wait_until([&] { return d->mode() == F; }));  // calm: the governor returns to full
 
-  // Budget: part below the full-mode weight bytes, full at or above them; pins the mode.
+  // Budget: graded levels between full and part (just below full: the first level; at most the
+  // part-mode bytes: part), full at or above the full-mode bytes; pins the mode.
   ASSERT_EQ(nestrt_client_budget(c, ref.full_weight_bytes - 1), NESTRT_CLIENT_OK);
+  EXPECT_EQ(d->mode(), NESTRT_MODE_GRADED);
+  EXPECT_NE(std::string(nestrt_client_message(c)).find("graded: budget"), std::string::npos)
+      << nestrt_client_message(c);
+  EXPECT_NE(std::string(nestrt_client_message(c)).find("(levels fashion:1/"), std::string::npos)
+      << nestrt_client_message(c);
+  ASSERT_EQ(nestrt_client_infer(c, "fashion", kInputDims.data(), 4, ref.input[0].data(), ref.input[0].size(),
+                                out.data(), out.size(), &count, &used),
+            NESTRT_CLIENT_OK);
+  EXPECT_EQ(used, NESTRT_MODE_GRADED);
+  ASSERT_EQ(nestrt_client_budget(c, ref.part_weight_bytes), NESTRT_CLIENT_OK);
   EXPECT_EQ(d->mode(), P);
   EXPECT_NE(std::string(nestrt_client_message(c)).find("part: budget"), std::string::npos) << nestrt_client_message(c);
+  ASSERT_EQ(nestrt_client_budget(c, 1), NESTRT_CLIENT_OK);  // nothing fits: the smallest footprint
+  EXPECT_EQ(d->mode(), P);
   ASSERT_EQ(nestrt_client_budget(c, ref.full_weight_bytes), NESTRT_CLIENT_OK);
   EXPECT_EQ(d->mode(), F);
   EXPECT_NE(c.status().find("\npolicy=manual\n"), std::string::npos);

@@ -161,6 +161,7 @@ struct Reference {
   std::vector<float> input[kInputs];
   std::vector<float> output[2][kInputs];  // [mode][input]
   uint64_t full_weight_bytes = 0;
+  uint64_t part_weight_bytes = 0;
 
   Reference() {
     uint32_t state = 12345;
@@ -188,6 +189,7 @@ struct Reference {
       nestrt_stats st{};
       nestrt_model_stats(m, &st);
       full_weight_bytes = st.high_bytes + st.low_bytes;
+      part_weight_bytes = st.high_bytes;
       nestrt_session_destroy(s);
       nestrt_model_release(m);
     }
