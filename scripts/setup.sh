@@ -37,6 +37,7 @@ HOST_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libstb-dev libxxhash-dev zlib1g-dev libtomlplusplus-dev
+  clang-14 libclang-rt-14-dev
   dataset-fashion-mnist
 )
 CROSS_PKGS=(g++-aarch64-linux-gnu qemu-user)

@@ -3,7 +3,8 @@
 #   1. scripts/setup.sh (host, cross and data packages),
 #   2. host build + ctest (all suites, the full 10k-image end-to-end set, switching on real madvise),
 #      then the host suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and the
-#      concurrency, C API and daemon tests under ThreadSanitizer,
+#      concurrency, C API and daemon tests under ThreadSanitizer, and every libFuzzer target briefly
+#      (scripts/fuzz.sh; NESTRT_FUZZ_SECONDS each, default 20),
 #   3. aarch64 cross build (generic ARMv8-A) + ctest under qemu-aarch64 for cortex-a53, cortex-a72,
 #      cortex-a76 and max, with the end-to-end test on the first NESTRT_QEMU_SAMPLES images,
 #   4. cross-ISA check: every qemu CPU model's end-to-end output digest equals the host's,
@@ -55,6 +56,10 @@ export TSAN_OPTIONS=halt_on_error=1
 NESTRT_E2E_SAMPLES=2000 sanitize asan "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" ""
 sanitize tsan "-fsanitize=thread" "-DNESTRT_BUILD_CONVERTER=OFF -DNESTRT_HOST_TOOLS_DIR=$PWD/build/host" \
   -L "concurrency|runtime|daemon"
+# Each libFuzzer target replays its seed corpus (which keeps every past finding) and mutates for a
+# short while; scripts/fuzz.sh 300 is the long run (docs/reliability.md).
+step "fuzz targets (${NESTRT_FUZZ_SECONDS:-20}s each)"
+bash scripts/fuzz.sh "${NESTRT_FUZZ_SECONDS:-20}"
 [ "$host_only" -eq 1 ] && exit 0
 
 step "aarch64 cross build"

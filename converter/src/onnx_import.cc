@@ -5,7 +5,6 @@
 
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
-#include <onnx/shape_inference/implementation.h>
 
 #include <filesystem>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include <set>
 
 #include "nestrt/converter/error.h"
+#include "isolated_shape_inference.h"
 #include "onnx_attributes.h"
 #include "onnx_constants.h"
 #include "spatial.h"
@@ -140,11 +140,7 @@ void Importer::check_and_infer() {
     auto* shape = input.mutable_type()->mutable_tensor_type()->mutable_shape();
     if (shape->dim_size() > 0 && !shape->dim(0).has_dim_value()) shape->mutable_dim(0)->set_dim_value(1);
   }
-  try {
-    onnx::shape_inference::InferShapes(model_);
-  } catch (const std::exception& e) {
-    throw ConversionError(source_ + ": ONNX shape inference failed: " + e.what());
-  }
+  infer_shapes_isolated(model_, source_);
   for (const auto& info : model_.graph().value_info()) inferred_[info.name()] = dims_of(info.type());
   for (const auto& info : model_.graph().output()) inferred_[info.name()] = dims_of(info.type());
 }

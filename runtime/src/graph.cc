@@ -1,6 +1,8 @@
 #include "graph.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 #include <string>
 
 #include "nestrt/kernels/reference.h"
@@ -134,7 +136,26 @@ class PlanBuilder {
     };
     p.full_quant = quant(*w.full());
     p.part_quant = quant(*w.part());
+    check_accumulator_range(p, *w.full(), "full");
+    check_accumulator_range(p, *w.part(), "part");
     plan_.max_weight_elements = std::max(plan_.max_weight_elements, p.planes.count);
+  }
+
+  // Every kernel accumulates bias + sum((x - x_zp) * (w - w_zp)) in int32, in whatever order its
+  // ISA prefers: the file must keep the worst case inside int32, or results would depend on the ISA
+  // (and the C++ reference would overflow, which is undefined).
+  void check_accumulator_range(const OpPlan& p, const fb::ModeParams& m, const char* mode) const {
+    const int64_t channels = static_cast<int64_t>(m.bias()->size());
+    const int64_t k = channels > 0 ? static_cast<int64_t>(p.planes.count) / channels : 0;
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t wzp = std::abs(static_cast<int64_t>(m.weight_zero_point()->Get(static_cast<uint32_t>(c))));
+      const int64_t bias = std::abs(static_cast<int64_t>(m.bias()->Get(static_cast<uint32_t>(c))));
+      if (wzp > 255 || bias + k * 256 * (128 + wzp) > INT32_MAX) {
+        fail(p.name, std::string(mode) + "-mode channel " + std::to_string(c) + ": bias " + std::to_string(bias) +
+                         " and weight zero point " + std::to_string(wzp) + " over " + std::to_string(k) +
+                         " products can overflow the int32 accumulator");
+      }
+    }
   }
 
   void conv_plan(const fb::Operator& op, OpPlan& p) {

@@ -71,6 +71,19 @@ TEST(Import, RejectsTwoInputs) {
   EXPECT_NE(error.find("2 inputs ('a', 'b'); nestrt-convert supports exactly one"), std::string::npos) << error;
 }
 
+// Found by onnx_import_fuzzer: libonnx 1.12's shape inference dereferences null on a rank-2 tensor
+// into Conv. The converter runs inference in a child process first, so this is an error, not a crash.
+// (Should a libonnx upgrade fix that bug, expect "ONNX shape inference failed" here instead.)
+TEST(Import, MalformedGraphThatCrashesOnnxShapeInferenceIsAnError) {
+  OnnxBuilder b(11);
+  b.input("x", {1, 8});
+  b.initializer("w", {1, 1, 3, 3}, random_floats(9, 3));
+  set_ints(b.node("Conv", {"x", "w"}, {"c"}, "conv"), "pads", {1, 1, 1, 1});
+  b.output("c", 4);
+  const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "bad.onnx"); });
+  EXPECT_NE(error.find("bad.onnx: ONNX shape inference crashed"), std::string::npos) << error;
+}
+
 TEST(Import, RejectsRuntimeWeights) {
   OnnxBuilder b;
   b.input("x", {1, 1, 4, 4});

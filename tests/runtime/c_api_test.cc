@@ -1,6 +1,7 @@
 // The C API on a tiny model: loading, shapes, runs in both modes, and clear errors for bad input.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -122,6 +123,25 @@ TEST_F(CApiTest, BadFilesGiveStatusesAndMessages) {
   write_file(path_.str(), future);
   EXPECT_EQ(nestrt_model_load(path_.str().c_str(), nullptr, &m), NESTRT_UNSUPPORTED);
   EXPECT_NE(std::string(nestrt_last_error()).find("version 2"), std::string::npos) << nestrt_last_error();
+}
+
+// Found by model_load_fuzzer: a bias near INT32_MIN overflowed the reference kernel's int32
+// accumulator (undefined behaviour, and ISA-dependent results). The loader now bounds it.
+TEST(CApiBadModelTest, RejectsBiasesThatCanOverflowTheAccumulator) {
+  TempPath path("bias.nest");
+  nestrt::testing::TinyModelSpec spec;
+  spec.fc_bias = INT32_MIN + 1000;
+  write_tiny_model(path.str(), spec);
+  nestrt_model* m = nullptr;
+  EXPECT_EQ(nestrt_model_load(path.str().c_str(), nullptr, &m), NESTRT_INVALID_MODEL);
+  EXPECT_EQ(m, nullptr);
+  EXPECT_NE(std::string(nestrt_last_error()).find("'fc'"), std::string::npos) << nestrt_last_error();
+  EXPECT_NE(std::string(nestrt_last_error()).find("int32 accumulator"), std::string::npos) << nestrt_last_error();
+
+  spec.fc_bias = 1 << 20;  // large but safe: the same file loads
+  write_tiny_model(path.str(), spec);
+  ASSERT_EQ(nestrt_model_load(path.str().c_str(), nullptr, &m), NESTRT_OK) << nestrt_last_error();
+  nestrt_model_release(m);
 }
 
 TEST(CApiStatusTest, EveryStatusHasAName) {

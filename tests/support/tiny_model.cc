@@ -38,11 +38,11 @@ fb::BufferRef add_weights(Planes& planes, size_t count, int low_bits, int high_b
 }
 
 flatbuffers::Offset<fb::ModeParams> mode_params(flatbuffers::FlatBufferBuilder& b, int channels, float multiplier,
-                                                std::mt19937& rng) {
+                                                std::mt19937& rng, int32_t bias_override = 0) {
   std::uniform_int_distribution<int32_t> bias(-2000, 2000);
   std::vector<float> scale(static_cast<size_t>(channels), 0.01f), mult(static_cast<size_t>(channels), multiplier);
   std::vector<int32_t> zp(static_cast<size_t>(channels), 0), biases;
-  for (int c = 0; c < channels; ++c) biases.push_back(bias(rng));
+  for (int c = 0; c < channels; ++c) biases.push_back(bias_override != 0 ? bias_override : bias(rng));
   return fb::CreateModeParamsDirect(b, &scale, &zp, &biases, &mult);
 }
 
@@ -79,9 +79,9 @@ void write_tiny_model(const std::string& path, const TinyModelSpec& s) {
       add_weights(planes, size_t(s.classes) * size_t(s.conv_channels), l, s.high_bits, rng, &fc_low);
   fc_high = fb::BufferRef(1, 0, fc_high.offset() + s.fc_high_offset_shift, fc_high.size());
   const auto fc_weights_shape = std::vector<int32_t>{s.classes, 1, 1, s.conv_channels};
-  const auto fc_w =
-      fb::CreateNestedWeightsDirect(b, fb::WeightLayout::OHWI, &fc_weights_shape, &fc_high, &fc_low,
-                                    mode_params(b, s.classes, 0.003f, rng), mode_params(b, s.classes, 0.012f, rng));
+  const auto fc_w = fb::CreateNestedWeightsDirect(b, fb::WeightLayout::OHWI, &fc_weights_shape, &fc_high, &fc_low,
+                                                  mode_params(b, s.classes, 0.003f, rng, s.fc_bias),
+                                                  mode_params(b, s.classes, 0.012f, rng, s.fc_bias));
 
   auto io = [&](std::vector<int32_t> v) { return b.CreateVector(v); };
   const auto conv_opts = fb::CreateConv2DOptions(b, 1, 1, 1, 1, 1, 1, 1, 1, 1);

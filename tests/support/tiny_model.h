@@ -13,6 +13,7 @@ struct TinyModelSpec {
   int total_bits = 8, high_bits = 6;
   uint32_t seed = 1;
   uint64_t fc_high_offset_shift = 0;  // nonzero: corrupt the FC high-plane reference (bad-input tests)
+  int32_t fc_bias = 0;                // nonzero: every FC bias in both modes (bad-input tests)
 };
 
 // Writes the model to path (atomically, like the converter).

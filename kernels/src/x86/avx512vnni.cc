@@ -5,7 +5,9 @@
 // GCC 12's avx512fintrin.h initialises _mm512_undefined_*() from itself, which -Wuninitialized
 // reports inside every inlined intrinsic.
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <cstring>
