@@ -14,8 +14,9 @@
 #include <map>
 #include <set>
 
-#include "nestrt/converter/error.h"
+#include "graph_limits.h"
 #include "isolated_shape_inference.h"
+#include "nestrt/converter/error.h"
 #include "onnx_attributes.h"
 #include "onnx_constants.h"
 #include "spatial.h"
@@ -122,6 +123,7 @@ Graph Importer::run() {
   for (int i = 0; i < model_.graph().node_size(); ++i) import_node(model_.graph().node(i), static_cast<size_t>(i));
   set_graph_output();
   cross_check_shapes();
+  check_graph_limits(graph_, source_);
   graph_.source_path = source_;
   return graph_;
 }

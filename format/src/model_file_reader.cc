@@ -9,6 +9,7 @@
 #include <string>
 
 #include "header_layout.h"
+#include "nestrt/format/fault_injection.h"
 #include "nestrt/format/model_file.h"
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -49,7 +50,8 @@ std::unique_ptr<ModelFile> ModelFile::open(const std::string& path, const OpenOp
   }
   // MAP_SHARED read-only: pages come from the page cache, so several processes share one copy
   // and madvise(MADV_DONTNEED) really releases our resident set.
-  void* p = mmap(nullptr, file->size_, PROT_READ, MAP_SHARED, fd, 0);
+  const int injected = fault_injection::take(fault_injection::Call::kMmapModel);
+  void* p = injected ? (errno = injected, MAP_FAILED) : mmap(nullptr, file->size_, PROT_READ, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) throw FormatError(ErrorCode::kIo, path + ": mmap failed: " + std::strerror(errno));
   file->base_ = static_cast<const uint8_t*>(p);
 
@@ -147,6 +149,16 @@ std::span<const uint8_t> ModelFile::resolve(const fb::BufferRef& ref) const {
 bool ModelFile::verify_section(uint32_t index) const {
   const auto bytes = section_bytes(index);
   return XXH64(bytes.data(), bytes.size(), 0) == sections_[index].checksum;
+}
+
+void ModelFile::check_unchanged_size() const {
+  struct stat st {};
+  if (fstat(fd_, &st) != 0) throw FormatError(ErrorCode::kIo, path_ + ": cannot stat: " + std::strerror(errno));
+  if (static_cast<uint64_t>(st.st_size) != size_) {
+    throw FormatError(ErrorCode::kIo, path_ + ": the file changed size while loaded (" + std::to_string(size_) +
+                                          " bytes at load, " + std::to_string(st.st_size) +
+                                          " now): it was truncated or rewritten in place; reload the model");
+  }
 }
 
 }  // namespace nestrt::format

@@ -20,10 +20,21 @@ struct nestrt_session {
 namespace {
 
 thread_local std::string g_last_error;
+thread_local const char* g_unstored_error = nullptr;  // when storing the message itself ran out of memory
 
-nestrt_status fail(nestrt_status status, const std::string& message) {
-  g_last_error = message;
+// Never throws: it runs inside catch blocks, where an escaping exception would end the process.
+nestrt_status fail(nestrt_status status, const char* message) noexcept {
+  try {
+    g_last_error.assign(message);
+    g_unstored_error = nullptr;
+  } catch (...) {
+    g_last_error.clear();
+    g_unstored_error = "out of memory (while storing an error message)";
+  }
   return status;
+}
+nestrt_status fail(nestrt_status status, const std::string& message) noexcept {
+  return fail(status, message.c_str());
 }
 
 nestrt_status status_of(nestrt::format::ErrorCode code) {
@@ -40,6 +51,7 @@ template <typename Fn>
 nestrt_status guarded(Fn fn) {
   try {
     g_last_error.clear();
+    g_unstored_error = nullptr;
     return fn();
   } catch (const nestrt::format::FormatError& e) {
     return fail(status_of(e.code()), e.what());
@@ -47,8 +59,14 @@ nestrt_status guarded(Fn fn) {
     return fail(NESTRT_OUT_OF_MEMORY, "out of memory");
   } catch (const std::system_error& e) {
     return fail(NESTRT_IO_ERROR, e.what());
+  } catch (const nestrt::runtime::UnsupportedError& e) {
+    return fail(NESTRT_UNSUPPORTED, e.what());
+  } catch (const std::invalid_argument& e) {
+    return fail(NESTRT_INVALID_ARGUMENT, e.what());
   } catch (const std::exception& e) {
     return fail(NESTRT_INTERNAL_ERROR, e.what());
+  } catch (...) {
+    return fail(NESTRT_INTERNAL_ERROR, "unknown exception");
   }
 }
 
@@ -198,14 +216,6 @@ nestrt_status nestrt_model_level_info(const nestrt_model* model, uint32_t level,
 nestrt_status nestrt_switch_level(nestrt_model* model, uint32_t level, nestrt_switch_info* info) {
   return guarded([&] {
     if (model == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model must not be NULL");
-    if (level > model->impl->level_count()) {
-      return fail(NESTRT_INVALID_ARGUMENT, "level " + std::to_string(level) + " is out of range (0.." +
-                                               std::to_string(model->impl->level_count()) + ")");
-    }
-    if (level != 0 && level != model->impl->level_count() && !model->impl->plan().graded) {
-      return fail(NESTRT_UNSUPPORTED, model->impl->file().path() +
-                                          ": graded levels need every low plane in one section (use full or part)");
-    }
     fill_switch_info(*model->impl, model->impl->switch_to_level(level), info);
     return NESTRT_OK;
   });
@@ -307,7 +317,7 @@ const char* nestrt_status_string(nestrt_status status) {
 }
 
 const char* nestrt_last_error(void) {
-  return g_last_error.c_str();
+  return g_unstored_error != nullptr ? g_unstored_error : g_last_error.c_str();
 }
 
 const char* nestrt_version(void) {

@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <stdexcept>
+#include <system_error>
 
 #include "paging.h"
 
@@ -15,6 +17,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const nestrt_model_o
   format::OpenOptions open_options;
   open_options.verify_checksums = options.verify_checksums != 0;
   model->file_ = format::ModelFile::open(path, open_options);
+  model->guard_ = std::make_unique<MappingGuard>(model->file_->mapping().data(), model->file_->mapping().size());
   model->plan_ = build_graph_plan(*model->file_);
   model->arena_ = plan_arena(model->plan_);
   check_arena_plan(model->plan_, model->arena_);
@@ -27,6 +30,16 @@ std::unique_ptr<Model> Model::load(const std::string& path, const nestrt_model_o
   // Checksum verification read every section; a part-mode start releases the low planes again.
   if (model->level_ != 0) model->page_low(false);
   return model;
+}
+
+void Model::check_mapping_intact() const {
+  if (const uint64_t faults = guard_->faults(); faults != 0) {
+    throw std::system_error(EIO, std::generic_category(),
+                            file_->path() + ": the model file was truncated or rewritten while loaded (" +
+                                std::to_string(faults) +
+                                " page(s) of its mapping lost); results are discarded "
+                                "until the model is reloaded");
+  }
 }
 
 uint32_t Model::level() const {
@@ -104,6 +117,18 @@ uint32_t Model::level_for_budget(uint64_t max_weight_bytes) const {
   return level_count_;
 }
 
+namespace {
+// Best-effort clean-up after a failed page-in (releasing what it populated): its own failure only
+// leaves more resident memory, so it must not replace the error being reported.
+template <typename Fn>
+void undo(Fn fn) noexcept {
+  try {
+    fn();
+  } catch (...) {
+  }
+}
+}  // namespace
+
 SwitchResult Model::switch_to_level(uint32_t target) {
   const auto start = std::chrono::steady_clock::now();
   if (target > level_count_) {
@@ -111,17 +136,25 @@ SwitchResult Model::switch_to_level(uint32_t target) {
                                 std::to_string(level_count_) + ")");
   }
   if (target != 0 && target != level_count_ && !plan_.graded) {
-    throw std::invalid_argument("graded levels need every low plane in one section, and " + file_->path() +
-                                " has several");
+    throw UnsupportedError("graded levels need every low plane in one section, and " + file_->path() +
+                           " has several (use full or part)");
   }
   std::lock_guard serial(switch_mutex_);
   SwitchResult result{level(), target};
   if (result.previous == target) return result;
   const bool whole = plan_.release.empty() ||
                      (std::min(result.previous, target) == 0 && std::max(result.previous, target) == level_count_);
+  // A switch that fails (madvise refused, the file shrank) changes nothing: the model keeps
+  // serving the level it had, and the error goes to the caller.
   if (target < result.previous) {
     // Page in first: runs keep using the old level until every page they will need is resident.
-    result.bytes_paged = whole ? page_low(true) : restore_range(target, result.previous);
+    file_->check_unchanged_size();  // pages past a new end of file would raise SIGBUS
+    try {
+      result.bytes_paged = whole ? page_low(true) : restore_range(target, result.previous);
+    } catch (...) {
+      undo([&] { whole ? page_low(false) : release_range(target, result.previous); });
+      throw;
+    }
     std::lock_guard lock(mutex_);
     level_ = target;
   } else {
@@ -132,7 +165,14 @@ SwitchResult Model::switch_to_level(uint32_t target) {
       idle_.wait(lock,
                  [&] { return std::all_of(runs_.begin(), runs_.begin() + target, [](int n) { return n == 0; }); });
     }
-    result.bytes_paged = whole ? page_low(false) : release_range(result.previous, target);
+    try {
+      result.bytes_paged = whole ? page_low(false) : release_range(result.previous, target);
+    } catch (...) {
+      // Pages already released fault back in from the file when the old level reads them.
+      std::lock_guard lock(mutex_);
+      level_ = result.previous;
+      throw;
+    }
   }
   result.duration_ns = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());

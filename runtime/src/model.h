@@ -8,15 +8,23 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "arena_planner.h"
 #include "graph.h"
+#include "mapping_guard.h"
 #include "nestrt/format/model_file.h"
 #include "nestrt/nestrt.h"
 
 namespace nestrt::runtime {
+
+// A valid request this model cannot serve (NESTRT_UNSUPPORTED in the C API).
+class UnsupportedError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
 
 struct SwitchResult {
   uint32_t previous = 0;  // levels
@@ -48,11 +56,15 @@ class Model {
   SectionBytes resident_bytes() const;
   SectionBytes cached_bytes() const;
   uint64_t switch_count() const { return switch_count_.load(); }
+  // Throws std::system_error (EIO) if the mapping lost pages to SIGBUS (mapping_guard.h): the
+  // file was truncated or rewritten while loaded, so no result computed from it can be trusted.
+  void check_mapping_intact() const;
   uint64_t last_switch_ns() const { return last_switch_ns_.load(); }
 
   SwitchResult switch_to(nestrt_mode mode) { return switch_to_level(mode == NESTRT_MODE_FULL ? 0 : level_count_); }
-  // Throws std::invalid_argument for a level above level_count() or an intermediate level of a
-  // file whose low planes are not all in one section.
+  // Throws std::invalid_argument for a level above level_count(), UnsupportedError for an
+  // intermediate level of a file whose low planes are not all in one section, and std::system_error
+  // or format::FormatError if paging fails — then the model keeps its previous level.
   SwitchResult switch_to_level(uint32_t level);
 
   // A run pins the level it starts with until it ends, so a switch cannot release low planes it
@@ -71,6 +83,7 @@ class Model {
   uint64_t restore_range(uint32_t from, uint32_t to) const;  // from < to: page in
 
   std::unique_ptr<format::ModelFile> file_;
+  std::unique_ptr<MappingGuard> guard_;  // after file_: unregistered before the unmap
   GraphPlan plan_;
   ArenaPlan arena_;
   uint32_t level_count_ = 1;

@@ -8,6 +8,8 @@
 #include <system_error>
 #include <vector>
 
+#include "nestrt/format/fault_injection.h"
+
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22  // Linux 5.14; older glibc headers lack the name
 #endif
@@ -27,6 +29,16 @@ PageRange widen(const uint8_t* data, size_t size) {
   return {reinterpret_cast<uint8_t*>(start), static_cast<size_t>(end - start)};
 }
 
+// madvise, retried a few times on EAGAIN/EINTR (transient: the kernel could not get a resource or a
+// signal arrived), with the test hook of fault_injection.h in front.
+int advise(const PageRange& r, int advice, fault_injection::Call call) {
+  for (int attempt = 0;; ++attempt) {
+    const int injected = fault_injection::take(call);
+    const int rc = injected ? (errno = injected, -1) : madvise(r.begin, r.length, advice);
+    if (rc == 0 || (errno != EAGAIN && errno != EINTR) || attempt == 3) return rc;
+  }
+}
+
 }  // namespace
 
 size_t page_size() {
@@ -37,7 +49,13 @@ size_t page_size() {
 uint64_t page_in(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const PageRange r = widen(data, size);
-  if (madvise(r.begin, r.length, MADV_POPULATE_READ) == 0) return size;
+  if (advise(r, MADV_POPULATE_READ, fault_injection::Call::kMadvisePopulate) == 0) return size;
+  // EFAULT: a page would raise SIGBUS — the file no longer backs it (truncated) or cannot be read.
+  if (errno == EFAULT) {
+    throw std::system_error(errno, std::generic_category(),
+                            "madvise(MADV_POPULATE_READ): the model file no longer backs these pages (truncated "
+                            "while loaded, or a read error)");
+  }
   // EINVAL: kernel without POPULATE_READ (JetPack 5). WILLNEED only starts read-ahead, so touch too.
   if (errno != EINVAL) throw std::system_error(errno, std::generic_category(), "madvise(MADV_POPULATE_READ)");
   madvise(r.begin, r.length, MADV_WILLNEED);
@@ -49,7 +67,7 @@ uint64_t page_in(const uint8_t* data, size_t size) {
 uint64_t page_out(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const PageRange r = widen(data, size);
-  if (madvise(r.begin, r.length, MADV_DONTNEED) != 0) {
+  if (advise(r, MADV_DONTNEED, fault_injection::Call::kMadviseDontneed) != 0) {
     throw std::system_error(errno, std::generic_category(), "madvise(MADV_DONTNEED)");
   }
   return size;

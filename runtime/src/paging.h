@@ -10,7 +10,8 @@ namespace nestrt::runtime {
 size_t page_size();
 
 // Faults the range in: MADV_POPULATE_READ where the kernel has it (5.14+), else MADV_WILLNEED
-// plus touching one byte per page. Returns the bytes of the range. Throws std::system_error.
+// plus touching one byte per page. Returns the bytes of the range. Throws std::system_error
+// (EAGAIN and EINTR are retried a few times first; EFAULT: the file no longer backs a page).
 uint64_t page_in(const uint8_t* data, size_t size);
 
 // Drops the range from this process's resident set (MADV_DONTNEED; the page cache keeps it).

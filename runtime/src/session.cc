@@ -29,11 +29,13 @@ Session::~Session() {
 
 uint32_t Session::run(const float* input, float* output) {
   const GraphPlan& plan = model_.plan();
+  model_.check_mapping_intact();
   RunGuard guard(model_);  // pins one level for the whole run
   // A run that read a byte nobody wrote this run would see the pattern and give a wrong answer.
   if (options_.poison) std::fill_n(arena_.data(), arena_.size(), int8_t{0x5a});
   quantize_input(plan.tensors[static_cast<size_t>(plan.input)], input, tensors_[static_cast<size_t>(plan.input)]);
   execute(plan, guard.level(), tensors_.data(), scratch_.data());
+  model_.check_mapping_intact();  // a SIGBUS during the run: fail before touching the caller's output
   dequantize_output(plan.tensors[static_cast<size_t>(plan.output)], tensors_[static_cast<size_t>(plan.output)], output);
   return guard.level();
 }

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "nestrt/converter/emit.h"
@@ -82,6 +84,43 @@ TEST(Import, MalformedGraphThatCrashesOnnxShapeInferenceIsAnError) {
   b.output("c", 4);
   const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "bad.onnx"); });
   EXPECT_NE(error.find("bad.onnx: ONNX shape inference crashed"), std::string::npos) << error;
+}
+
+TEST(Import, GraphCyclesAreRejected) {
+  OnnxBuilder b;
+  b.input("x", {1, 1, 2, 2});
+  b.node("Add", {"x", "b"}, {"a"}, "first");
+  b.node("Relu", {"a"}, {"b"}, "second");  // feeds back into 'first'
+  b.output("b", 4);
+  const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "cycle.onnx"); });
+  EXPECT_NE(error.find("cycle.onnx: the ONNX checker rejects the model"), std::string::npos) << error;
+}
+
+TEST(Import, AbsurdDimensionsAreRejected) {
+  OnnxBuilder b;
+  b.input("x", {1, 1, 100000, 100000});  // 10^10 elements
+  b.node("Relu", {"x"}, {"y"}, "relu");
+  b.output("y", 4);
+  const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "huge.onnx"); });
+  EXPECT_NE(error.find("huge.onnx: value 'x' has shape"), std::string::npos) << error;
+  EXPECT_NE(error.find("at most 268435456 elements"), std::string::npos) << error;
+}
+
+TEST(Import, NonFiniteWeightsAreRejectedNamingTheNode) {
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    OnnxBuilder b;
+    b.input("x", {1, 2, 6, 6});
+    auto w = random_floats(54, 1);
+    w[7] = bad;
+    b.initializer("w", {3, 2, 3, 3}, w);
+    b.node("Conv", {"x", "w"}, {"y"}, "conv");
+    b.output("y", 4);
+    const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "nan.onnx"); });
+    EXPECT_NE(error.find("nan.onnx: Conv 'conv' node: weights hold " +
+                         std::string(std::isnan(bad) ? "NaN" : "infinity") + " at index 7"),
+              std::string::npos)
+        << error;
+  }
 }
 
 TEST(Import, RejectsRuntimeWeights) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "c_api_helpers.h"
 #include "nestrt/nestrt.h"
 #include "tiny_model.h"
 
@@ -13,26 +14,14 @@ namespace {
 
 using nestrt::testing::read_file;
 using nestrt::testing::TempPath;
+using nestrt::testing::tiny_input;
 using nestrt::testing::write_file;
 using nestrt::testing::write_tiny_model;
-
-std::vector<float> tiny_input(size_t n) {
-  std::vector<float> x(n);
-  for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>((i * 37) % 11) * 0.2f - 1.0f;
-  return x;
-}
 
 class CApiTest : public ::testing::Test {
  protected:
   void SetUp() override { write_tiny_model(path_.str()); }
-  nestrt_model* load(nestrt_mode mode) {
-    nestrt_model_options o;
-    nestrt_model_options_init(&o);
-    o.initial_mode = mode;
-    nestrt_model* m = nullptr;
-    EXPECT_EQ(nestrt_model_load(path_.str().c_str(), &o, &m), NESTRT_OK) << nestrt_last_error();
-    return m;
-  }
+  nestrt_model* load(nestrt_mode mode) { return nestrt::testing::load_model(path_.str(), mode); }
   std::vector<float> run(nestrt_model* m, nestrt_mode* used = nullptr) {
     nestrt_session* s = nullptr;
     EXPECT_EQ(nestrt_session_create(m, nullptr, &s), NESTRT_OK);

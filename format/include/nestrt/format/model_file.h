@@ -86,6 +86,8 @@ class ModelFile {
   // The open descriptor (kept for the mapping's lifetime, e.g. for posix_fadvise on sections).
   int fd() const { return fd_; }
   const std::vector<SectionInfo>& sections() const { return sections_; }
+  // The whole mapping (header to end of file).
+  std::span<const uint8_t> mapping() const { return {base_, static_cast<size_t>(size_)}; }
   bool checksums_verified() const { return checksums_verified_; }
   const nestrt::fb::Model& model() const { return *model_; }
 
@@ -95,6 +97,10 @@ class ModelFile {
   std::span<const uint8_t> resolve(const nestrt::fb::BufferRef& ref) const;
   // Recomputes one section's checksum; false on mismatch.
   bool verify_section(uint32_t index) const;
+  // Throws FormatError(kIo) if the file on disk no longer has the size it had at open: it was
+  // truncated or rewritten in place, and pages past its new end would raise SIGBUS. (Replacing
+  // the file by rename is safe: the mapping keeps the old inode.)
+  void check_unchanged_size() const;
 
  private:
   ModelFile() = default;
