@@ -6,6 +6,7 @@
 #include <map>
 
 #include "nestrt/converter/error.h"
+#include "weight_layout.h"
 
 namespace nestrt::converter {
 namespace {
@@ -36,13 +37,7 @@ std::vector<float> to_ohwi(const Node& node, std::vector<int32_t>& shape) {
   }
   const int64_t out = s[0], in = s[1], kh = s[2], kw = s[3];
   shape = {static_cast<int32_t>(out), static_cast<int32_t>(kh), static_cast<int32_t>(kw), static_cast<int32_t>(in)};
-  std::vector<float> ohwi(node.weights.size());
-  for (int64_t o = 0; o < out; ++o)
-    for (int64_t i = 0; i < in; ++i)
-      for (int64_t y = 0; y < kh; ++y)
-        for (int64_t x = 0; x < kw; ++x)
-          ohwi[((o * kh + y) * kw + x) * in + i] = node.weights[((o * in + i) * kh + y) * kw + x];
-  return ohwi;
+  return convert_weight_layout(node.weights, WeightLayout::kOihw, out, in, kh, kw);
 }
 
 ModeParamsData mode_params(const std::vector<float>& scales, const std::vector<float>& bias, float input_scale,

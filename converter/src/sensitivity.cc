@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "nestrt/converter/float_executor.h"
+#include "weight_layout.h"
 
 namespace nestrt::converter {
 namespace {
@@ -18,14 +19,7 @@ std::vector<float> dequantised(const Node& node, const NestedLayerWeights& w, bo
                    : w.full.weight_scale[c] * static_cast<float>(w.high[k] * (1 << low_bits) + w.low[k]);
   }
   if (node.op == OpKind::kFullyConnected) return ohwi;
-  const int64_t out = w.shape[0], kh = w.shape[1], kw = w.shape[2], in = w.shape[3];
-  std::vector<float> oihw(ohwi.size());
-  for (int64_t o = 0; o < out; ++o)
-    for (int64_t i = 0; i < in; ++i)
-      for (int64_t y = 0; y < kh; ++y)
-        for (int64_t x = 0; x < kw; ++x)
-          oihw[((o * in + i) * kh + y) * kw + x] = ohwi[((o * kh + y) * kw + x) * in + i];
-  return oihw;
+  return convert_weight_layout(ohwi, WeightLayout::kOhwi, w.shape[0], w.shape[3], w.shape[1], w.shape[2]);
 }
 
 struct Layer {

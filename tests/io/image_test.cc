@@ -7,7 +7,7 @@ namespace nestrt::io {
 namespace {
 
 using testing::TempDir;
-using testing::write_bytes;
+using testing::write_file;
 using testing::write_png;
 
 ImageU8 gradient(int h, int w, int c) {
@@ -37,7 +37,7 @@ TEST(Image, PngRoundTripGrayAndRgb) {
 
 TEST(Image, CorruptAndMissingFilesThrow) {
   TempDir dir;
-  write_bytes(dir.file("bad.png"), {0x89, 'P', 'N', 'G', 1, 2, 3});
+  write_file(dir.file("bad.png"), {0x89, 'P', 'N', 'G', 1, 2, 3});
   try {
     load_image(dir.file("bad.png"), 1);
     FAIL() << "no exception";

@@ -7,31 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "file_helpers.h"
 #include "nestrt/io/image.h"
 
 namespace nestrt::io::testing {
 
-// A new empty directory under the system temp dir, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
+using nestrt::testing::error_of;
+using nestrt::testing::npy_bytes;
+using nestrt::testing::npy_f32;
+using nestrt::testing::TempDir;
+using nestrt::testing::write_file;
 
- private:
-  std::filesystem::path path_;
-};
-
-void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
 void write_gzip(const std::string& path, const std::vector<uint8_t>& bytes);
-
-// .npy bytes: header with the given descr ("<f4", "|u1", ...), shape and fortran_order, then data.
-std::vector<uint8_t> npy_bytes(const std::string& descr, const std::vector<int64_t>& shape,
-                               const std::vector<uint8_t>& data, bool fortran_order = false, int version = 1);
-std::vector<uint8_t> npy_f32(const std::vector<int64_t>& shape, const std::vector<float>& values);
 
 std::vector<uint8_t> idx_images_bytes(uint32_t count, uint32_t rows, uint32_t cols, const std::vector<uint8_t>& pixels);
 std::vector<uint8_t> idx_labels_bytes(const std::vector<uint8_t>& labels);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "file_helpers.h"
+
 namespace nestrt::testing {
 
 struct TinyModelSpec {
@@ -29,8 +31,5 @@ class TempPath {
  private:
   std::string path_;
 };
-
-std::vector<uint8_t> read_file(const std::string& path);
-void write_file(const std::string& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace nestrt::testing
