@@ -234,24 +234,16 @@ std::string Daemon::status_text() {
   return s.str();
 }
 
-uint64_t Daemon::governed_full_weight_bytes() {
+std::vector<std::shared_ptr<LoadedModel>> Daemon::governed_models() {
   std::lock_guard lock(models_mutex_);
-  uint64_t bytes = 0;
-  for (const auto& [name, m] : models_) {
-    if (!m->config.governed) continue;
-    nestrt_stats st{};
-    if (nestrt_model_stats(m->model, &st) == NESTRT_OK) bytes += st.high_bytes + st.low_bytes;
-  }
-  return bytes;
+  std::vector<std::shared_ptr<LoadedModel>> governed;
+  for (const auto& [name, m] : models_)
+    if (m->config.governed) governed.push_back(m);
+  return governed;
 }
 
 bool Daemon::switch_models(nestrt_mode mode, const std::string& reason, std::string& message) {
-  std::vector<std::shared_ptr<LoadedModel>> governed;
-  {
-    std::lock_guard lock(models_mutex_);
-    for (const auto& [name, m] : models_)
-      if (m->config.governed) governed.push_back(m);
-  }
+  const std::vector<std::shared_ptr<LoadedModel>> governed = governed_models();
   const nestrt_mode from = policy_.mode;
   bool ok = true;
   uint64_t bytes = 0, ns = 0;
@@ -279,13 +271,12 @@ bool Daemon::switch_models(nestrt_mode mode, const std::string& reason, std::str
 }
 
 bool Daemon::budget_models(uint64_t budget, std::string& message) {
-  std::vector<std::shared_ptr<LoadedModel>> governed;
-  {
-    std::lock_guard lock(models_mutex_);
-    for (const auto& [name, m] : models_)
-      if (m->config.governed) governed.push_back(m);
+  const std::vector<std::shared_ptr<LoadedModel>> governed = governed_models();
+  uint64_t full = 0;
+  for (const auto& m : governed) {
+    nestrt_stats st{};
+    if (nestrt_model_stats(m->model, &st) == NESTRT_OK) full += st.high_bytes + st.low_bytes;
   }
-  const uint64_t full = governed_full_weight_bytes();
   const nestrt_mode from = policy_.mode;
   uint64_t kept = 0, bytes = 0, ns = 0;
   std::string levels;

@@ -86,8 +86,8 @@ class Daemon {
   // ctl budget: every governed model to the lowest graded level that fits its share of the budget.
   bool budget_models(uint64_t budget, std::string& message);
   std::shared_ptr<LoadedModel> find_model(const std::string& name);
-  // High + low section bytes of the governed models: what full mode keeps resident.
-  uint64_t governed_full_weight_bytes();
+  // The models the governor switches (a snapshot: reloads may change the table afterwards).
+  std::vector<std::shared_ptr<LoadedModel>> governed_models();
 
   Config config_;
   std::string config_path_;

@@ -12,12 +12,31 @@
 
 namespace nestrt::runtime {
 
+namespace {
+template <typename Measure>
+SectionBytes measure_sections(const format::ModelFile& file, Measure measure) {
+  SectionBytes out;
+  for (uint32_t i = 0; i < file.sections().size(); ++i) {
+    const auto span = file.section_bytes(i);
+    const uint64_t bytes = measure(span);
+    switch (file.sections()[i].kind) {
+      case format::SectionKind::kMetadata: out.metadata += bytes; break;
+      case format::SectionKind::kHighPlanes: out.high += bytes; break;
+      case format::SectionKind::kLowPlanes: out.low += bytes; break;
+    }
+  }
+  return out;
+}
+}  // namespace
+
 std::unique_ptr<Model> Model::load(const std::string& path, const nestrt_model_options& options) {
   std::unique_ptr<Model> model(new Model());
   format::OpenOptions open_options;
   open_options.verify_checksums = options.verify_checksums != 0;
   model->file_ = format::ModelFile::open(path, open_options);
   model->guard_ = std::make_unique<MappingGuard>(model->file_->mapping().data(), model->file_->mapping().size());
+  model->section_bytes_ =
+      measure_sections(*model->file_, [](std::span<const uint8_t> s) { return uint64_t{s.size()}; });
   model->plan_ = build_graph_plan(*model->file_);
   model->arena_ = plan_arena(model->plan_);
   check_arena_plan(model->plan_, model->arena_);
@@ -192,26 +211,6 @@ void Model::end_run(uint32_t level) {
   if (--runs_[level] == 0) idle_.notify_all();
 }
 
-namespace {
-template <typename Measure>
-SectionBytes measure_sections(const format::ModelFile& file, Measure measure) {
-  SectionBytes out;
-  for (uint32_t i = 0; i < file.sections().size(); ++i) {
-    const auto span = file.section_bytes(i);
-    const uint64_t bytes = measure(span);
-    switch (file.sections()[i].kind) {
-      case format::SectionKind::kMetadata: out.metadata += bytes; break;
-      case format::SectionKind::kHighPlanes: out.high += bytes; break;
-      case format::SectionKind::kLowPlanes: out.low += bytes; break;
-    }
-  }
-  return out;
-}
-}  // namespace
-
-SectionBytes Model::section_bytes() const {
-  return measure_sections(*file_, [](std::span<const uint8_t> s) { return uint64_t{s.size()}; });
-}
 SectionBytes Model::resident_bytes() const {
   return measure_sections(*file_,
                           [](std::span<const uint8_t> s) { return runtime::resident_bytes(s.data(), s.size()); });

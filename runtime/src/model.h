@@ -52,7 +52,7 @@ class Model {
   uint64_t weight_bytes(uint32_t level) const;
   // The smallest level whose weight bytes fit the budget (level_count() if none does).
   uint32_t level_for_budget(uint64_t max_weight_bytes) const;
-  SectionBytes section_bytes() const;
+  SectionBytes section_bytes() const { return section_bytes_; }  // fixed at load
   SectionBytes resident_bytes() const;
   SectionBytes cached_bytes() const;
   uint64_t switch_count() const { return switch_count_.load(); }
@@ -87,6 +87,7 @@ class Model {
   GraphPlan plan_;
   ArenaPlan arena_;
   uint32_t level_count_ = 1;
+  SectionBytes section_bytes_;
   size_t page_size_ = 4096;
   mutable std::mutex mutex_;      // guards level_ and runs_
   std::condition_variable idle_;  // signalled whenever a level's last run ends
