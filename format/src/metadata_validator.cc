@@ -9,6 +9,9 @@
 namespace nestrt::format {
 namespace {
 
+constexpr float kMinScale = 1e-30f, kMaxScale = 1e30f;  // activation scales
+constexpr float kMaxMultiplier = 16777216.f;            // requantisation: real ones are about 2^-20..2^4
+
 class MetadataValidator {
  public:
   MetadataValidator(const ModelFile& file, const std::vector<SectionInfo>& sections)
@@ -46,7 +49,8 @@ class MetadataValidator {
   }
 
   void validate_tensor(uint32_t index, const fb::Tensor* t) const {
-    const std::string where = "tensor " + std::to_string(index);
+    std::string where = "tensor " + std::to_string(index);
+    if (t != nullptr && t->name() != nullptr) where += " '" + t->name()->str() + "'";
     if (t == nullptr || t->shape() == nullptr || t->shape()->size() == 0 || t->shape()->size() > 4) {
       fail(where + " needs a shape of rank 1 to 4");
     }
@@ -58,9 +62,10 @@ class MetadataValidator {
     }
     if (t->type() != fb::DataType::Int8) fail(where + " has an unsupported data type");
     const fb::ActivationQuant* q = t->quant();
-    if (q == nullptr || !std::isfinite(q->scale()) || q->scale() <= 0.f || q->zero_point() < -128 ||
+    // The scale bounds keep 255 * scale (dequantising) and x / scale (quantising) finite.
+    if (q == nullptr || !(q->scale() >= kMinScale && q->scale() <= kMaxScale) || q->zero_point() < -128 ||
         q->zero_point() > 127) {
-      fail(where + " needs quantisation with a positive finite scale and a zero point in [-128, 127]");
+      fail(where + " needs quantisation with a scale in [1e-30, 1e30] and a zero point in [-128, 127]");
     }
   }
 
@@ -106,7 +111,7 @@ class MetadataValidator {
       fail(where + " parameters need one entry per output channel (" + std::to_string(channels) + ")");
     }
     for (float x : *m->multiplier()) {
-      if (!std::isfinite(x) || x <= 0.f) fail(where + " has a non-positive or non-finite multiplier");
+      if (!(x > 0.f && x <= kMaxMultiplier)) fail(where + " has a multiplier outside (0, 2^24]");
     }
   }
 

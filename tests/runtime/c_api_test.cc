@@ -133,6 +133,18 @@ TEST(CApiBadModelTest, RejectsBiasesThatCanOverflowTheAccumulator) {
   nestrt_model_release(m);
 }
 
+// Found by model_load_fuzzer: an output scale near FLT_MAX dequantised to infinity.
+TEST(CApiBadModelTest, RejectsScalesThatMakeOutputsNonFinite) {
+  TempPath path("scale.nest");
+  nestrt::testing::TinyModelSpec spec;
+  spec.logits_scale = 3e38f;
+  write_tiny_model(path.str(), spec);
+  nestrt_model* m = nullptr;
+  EXPECT_EQ(nestrt_model_load(path.str().c_str(), nullptr, &m), NESTRT_INVALID_MODEL);
+  EXPECT_NE(std::string(nestrt_last_error()).find("tensor 4 'logits'"), std::string::npos) << nestrt_last_error();
+  EXPECT_NE(std::string(nestrt_last_error()).find("scale in [1e-30, 1e30]"), std::string::npos) << nestrt_last_error();
+}
+
 TEST(CApiStatusTest, EveryStatusHasAName) {
   for (int s = NESTRT_OK; s <= NESTRT_INTERNAL_ERROR; ++s) {
     EXPECT_STRNE(nestrt_status_string(static_cast<nestrt_status>(s)), "unknown status");

@@ -64,7 +64,7 @@ void write_tiny_model(const std::string& path, const TinyModelSpec& s) {
       tensor(b, "conv", {1, s.height, s.width, s.conv_channels}, 0.05f, -128),
       tensor(b, "pool", {1, 1, 1, s.conv_channels}, 0.04f, -100),
       tensor(b, "flat", {1, s.conv_channels}, 0.04f, -100),
-      tensor(b, "logits", {1, s.classes}, 0.1f, 5),
+      tensor(b, "logits", {1, s.classes}, s.logits_scale, 5),
   };
 
   fb::BufferRef conv_low, fc_low;

@@ -16,6 +16,7 @@ struct TinyModelSpec {
   uint32_t seed = 1;
   uint64_t fc_high_offset_shift = 0;  // nonzero: corrupt the FC high-plane reference (bad-input tests)
   int32_t fc_bias = 0;                // nonzero: every FC bias in both modes (bad-input tests)
+  float logits_scale = 0.1f;          // quantisation scale of the output tensor
 };
 
 // Writes the model to path (atomically, like the converter).
