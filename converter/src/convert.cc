@@ -81,7 +81,7 @@ ConversionReport convert(const ConvertOptions& options, const ProgressFn& progre
                                  {input_shape[0], input_shape[1], input_shape[2], input_shape[3]}, preprocess);
   const size_t count =
       std::min(options.calibration_count == 0 ? samples.size() : options.calibration_count, samples.size());
-  const std::vector<Range> ranges = calibrate(graph, samples, count, progress);
+  const std::vector<Range> ranges = calibrate(graph, samples, count, progress, options.ranges);
   QuantisedModel model = quantise_graph(graph, ranges, nesting);
   rank_by_sensitivity(graph, samples, std::min<size_t>(count, kSensitivitySamples), model);
 

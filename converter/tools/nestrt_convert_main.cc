@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
       "(served alone in part mode) and a low part (added in full mode, exact int8).",
       "nestrt-convert"};
   ConvertOptions options;
-  std::string nest_text = "8:6", method_text = "nearest", color, report_path;
+  std::string nest_text = "8:6", method_text = "nearest", range_text = "minmax", color, report_path;
   bool quiet = false;
   app.add_option("model", options.input_path, "ONNX float model (.onnx)")->required()->check(CLI::ExistingFile);
   app.add_option("-o,--output", options.output_path, "output .nest file (written atomically)")->required();
@@ -60,6 +60,16 @@ int main(int argc, char** argv) {
   app.add_option("--calib-count", options.calibration_count, "use at most this many calibration samples")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--calib-method", range_text,
+                 "activation ranges: minmax (observed min and max), percentile (drop the most extreme values, see "
+                 "--percentile) or mse (minimise expected quantisation error); percentile and mse pass the samples "
+                 "twice")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"minmax", "percentile", "mse"}));
+  app.add_option("--percentile", options.ranges.percentile,
+                 "with --calib-method percentile: the share of values each range keeps, in percent")
+      ->capture_default_str()
+      ->check(CLI::Range(50.0, 100.0));
   app.add_option("--scale", options.scale, "pixel scale: x = (pixel * scale - mean[c]) / std[c]")
       ->capture_default_str();
   app.add_option("--mean", options.mean, "mean, one value or one per channel");
@@ -82,6 +92,7 @@ int main(int argc, char** argv) {
   }
   parse_nesting(nest_text, options.nesting);
   nestrt::converter::parse_nest_method(method_text, &options.nesting.method);
+  nestrt::converter::parse_range_method(range_text, &options.ranges.method);
   if (color == "gray") options.color = Preprocess::Color::Gray;
   if (color == "rgb") options.color = Preprocess::Color::RGB;
   if (color == "bgr") options.color = Preprocess::Color::BGR;

@@ -17,6 +17,7 @@ struct ConvertOptions {
   std::string output_path;  // .nest, written atomically
   std::string calibration_path;
   size_t calibration_count = 256;
+  RangeOptions ranges;  // activation range estimator
   NestConfig nesting;
   float scale = 1.0f / 255.0f;
   std::vector<float> mean;
