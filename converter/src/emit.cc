@@ -109,7 +109,7 @@ EmittedModel emit_model(const QuantisedModel& model, const ModelInfo& info) {
       const auto part = build_mode(b, w.part);
       weights = fb::CreateNestedWeightsDirect(b, fb::WeightLayout::OHWI, &w.shape, &high, &low, full, part,
                                               static_cast<float>(w.sensitivity), static_cast<float>(w.step_error),
-                                              static_cast<float>(w.step_agreement));
+                                              static_cast<float>(w.step_agreement), w.nested ? -1 : 0);
     }
     const auto [options_type, options] = build_options(b, op);
     operators.push_back(fb::CreateOperatorDirect(b, op.name.c_str(), op.code, &op.inputs, &op.outputs, options_type,

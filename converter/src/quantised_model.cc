@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "nestrt/converter/error.h"
 #include "weight_layout.h"
@@ -52,7 +53,24 @@ ModeParamsData mode_params(const std::vector<float>& scales, const std::vector<f
   return p;
 }
 
-NestedLayerWeights nest_layer(const Node& node, float input_scale, float output_scale, const NestConfig& nesting) {
+// --no-nest: the high plane holds the whole n-bit weights, the low plane is zero, and part mode
+// runs with the full-mode parameters, so the layer computes the same in both modes.
+NestedLayerWeights keep_full_precision(NestedLayerWeights layer, const std::vector<float>& weights,
+                                       const ChannelQuant& quant, const Node& node, float input_scale,
+                                       float output_scale) {
+  std::vector<float> dequantised(weights.size());
+  const size_t per_channel = weights.size() / quant.scales.size();
+  for (size_t k = 0; k < weights.size(); ++k) dequantised[k] = quant.scales[k / per_channel] * quant.q[k];
+  layer.nested = false;
+  layer.sqnr_full_db = layer.sqnr_part_db = sqnr_db(weights, dequantised);
+  layer.full = layer.part = mode_params(quant.scales, node.bias, input_scale, output_scale);
+  layer.high = quant.q;
+  layer.low.assign(quant.q.size(), 0);
+  return layer;
+}
+
+NestedLayerWeights nest_layer(const Node& node, float input_scale, float output_scale, const NestConfig& nesting,
+                              bool nested) {
   NestedLayerWeights layer;
   const std::vector<float> weights = to_ohwi(node, layer.shape);
   const int64_t channels = layer.shape[0];
@@ -68,6 +86,7 @@ NestedLayerWeights nest_layer(const Node& node, float input_scale, float output_
                                                                      (static_cast<double>(input_scale) * (1 << 24))));
     }
   }
+  if (!nested) return keep_full_precision(std::move(layer), weights, quant, node, input_scale, output_scale);
   NestedPlanes planes = nest_weights(quant.q, layer.shape, nesting);
   std::vector<float> part_scales(static_cast<size_t>(channels));
   std::vector<float> full_weights(weights.size()), part_weights(weights.size());
@@ -97,9 +116,26 @@ float ratio(float numerator, float denominator) {
   return static_cast<float>(static_cast<double>(numerator) / static_cast<double>(denominator));
 }
 
+// Every --no-nest name must be a weighted node, or the user's intent silently does nothing.
+void check_not_nested_names(const Graph& graph, const std::set<std::string>& not_nested) {
+  std::set<std::string> weighted;
+  for (const Node& node : graph.nodes) {
+    if (node.op == OpKind::kConv || node.op == OpKind::kFullyConnected) weighted.insert(node.name);
+  }
+  for (const std::string& name : not_nested) {
+    if (weighted.count(name) != 0) continue;
+    std::string names;
+    for (const std::string& w : weighted) names += (names.empty() ? "" : ", ") + w;
+    throw ConversionError(graph.source_path + ": --no-nest '" + name +
+                          "': no Conv or fully connected node has that name (they are: " + names + ")");
+  }
+}
+
 }  // namespace
 
-QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& ranges, const NestConfig& nesting) {
+QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& ranges, const NestConfig& nesting,
+                              const std::set<std::string>& not_nested) {
+  check_not_nested_names(graph, not_nested);
   QuantisedModel model;
   model.nesting = nesting;
   model.input_shape_nchw = graph.value(graph.input).shape;
@@ -138,12 +174,12 @@ QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& rang
         const bool depthwise = node.conv.groups > 1 && node.conv.groups == in_channels && out_channels == in_channels;
         op.code = depthwise ? fb::OpCode::DepthwiseConv2D : fb::OpCode::Conv2D;
         op.conv = node.conv;
-        op.weights = nest_layer(node, in_quant.scale, out_quant.scale, nesting);
+        op.weights = nest_layer(node, in_quant.scale, out_quant.scale, nesting, not_nested.count(node.name) == 0);
         break;
       }
       case OpKind::kFullyConnected:
         op.code = fb::OpCode::FullyConnected;
-        op.weights = nest_layer(node, in_quant.scale, out_quant.scale, nesting);
+        op.weights = nest_layer(node, in_quant.scale, out_quant.scale, nesting, not_nested.count(node.name) == 0);
         break;
       case OpKind::kAdd:
         op.code = fb::OpCode::Add;

@@ -68,6 +68,7 @@ ConversionReport make_report(const QuantisedModel& model) {
       layer.weight_shape = "[";
       for (size_t i = 0; i < w.shape.size(); ++i) layer.weight_shape += (i ? "," : "") + std::to_string(w.shape[i]);
       layer.weight_shape += "]";
+      if (!w.nested) layer.op += " (no-nest)";
       layer.sqnr_full_db = w.sqnr_full_db;
       layer.sqnr_part_db = w.sqnr_part_db;
       layer.high_bytes = w.high.size();

@@ -48,8 +48,8 @@ void rank_by_sensitivity(const Graph& graph, const io::SampleSource& samples, si
     if (it == g.nodes.end()) continue;
     const size_t node = static_cast<size_t>(it - g.nodes.begin());
     const int l = model.nesting.low_bits();
-    layers.push_back(
-        {node, &*op.weights, dequantised(*it, *op.weights, false, l), dequantised(*it, *op.weights, true, l)});
+    layers.push_back({node, &*op.weights, dequantised(*it, *op.weights, false, op.weights->nested ? l : 0),
+                      dequantised(*it, *op.weights, true, op.weights->nested ? l : 0)});
   }
   if (layers.empty()) return;
   for (const Layer& layer : layers) g.nodes[layer.node].weights = layer.full;

@@ -53,6 +53,11 @@ int main(int argc, char** argv) {
                  "kernel and channel), truncate (floor, the naive baseline)")
       ->capture_default_str()
       ->check(CLI::IsMember({"nearest", "squant", "truncate"}));
+  std::vector<std::string> not_nested;
+  app.add_option("--no-nest", not_nested,
+                 "keep this Conv/Gemm node (ONNX node name) at full precision in both modes: its weights stay whole "
+                 "in the high plane; repeat for more layers")
+      ->take_all();
   app.add_option("--calib", options.calibration_path,
                  "calibration data: a directory of images, an image, an .npy array ([N,C,H,W] float, or uint8 pixels) "
                  "or an IDX images file (.gz or raw)")
@@ -93,6 +98,7 @@ int main(int argc, char** argv) {
   parse_nesting(nest_text, options.nesting);
   nestrt::converter::parse_nest_method(method_text, &options.nesting.method);
   nestrt::converter::parse_range_method(range_text, &options.ranges.method);
+  options.not_nested.insert(not_nested.begin(), not_nested.end());
   if (color == "gray") options.color = Preprocess::Color::Gray;
   if (color == "rgb") options.color = Preprocess::Color::RGB;
   if (color == "bgr") options.color = Preprocess::Color::BGR;

@@ -125,6 +125,9 @@ class MetadataValidator {
     if (elements > (uint64_t{1} << 31)) fail(where + " weights are larger than 2^31 elements");
     validate_ref(where + " high plane", w->high(), elements, SectionKind::kHighPlanes);
     validate_ref(where + " low plane", w->low(), elements, SectionKind::kLowPlanes);
+    if (w->low_bits() < -1 || w->low_bits() > 7) {
+      fail(where + " weights have low_bits " + std::to_string(w->low_bits()) + " (valid: -1 for the model's, 0..7)");
+    }
     const auto channels = static_cast<uint32_t>(w->shape()->Get(0));
     validate_mode(where + " full-mode", w->full(), channels);
     validate_mode(where + " part-mode", w->part(), channels);

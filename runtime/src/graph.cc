@@ -130,7 +130,8 @@ class PlanBuilder {
     p.planes.high = reinterpret_cast<const int8_t*>(high.data());
     p.planes.low = reinterpret_cast<const int8_t*>(low.data());
     p.planes.count = high.size();
-    p.planes.low_bits = model_.nesting()->total_bits() - model_.nesting()->high_bits();
+    p.planes.low_bits =
+        w.low_bits() >= 0 ? w.low_bits() : model_.nesting()->total_bits() - model_.nesting()->high_bits();
     auto quant = [](const fb::ModeParams& m) {
       return kernels::ChannelQuant{m.bias()->data(), m.multiplier()->data(), m.weight_zero_point()->data()};
     };

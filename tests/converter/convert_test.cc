@@ -205,6 +205,61 @@ TEST(Convert, LowPlanesAreStoredInReleaseOrderCheapestFirst) {
   EXPECT_EQ(read_all(options.output_path), first);
 }
 
+TEST(Convert, NoNestKeepsLayersExactInPartMode) {
+  TempDir dir;
+  ConvertOptions options = tiny_options(dir);
+  convert(options);
+  const auto nested = format::ModelFile::open(options.output_path);
+  std::vector<std::string> weighted;
+  for (const auto* op : *nested->model().graph()->operators()) {
+    if (op->weights() != nullptr) weighted.push_back(op->name()->str());
+  }
+  ASSERT_GE(weighted.size(), 3u);
+  testing::Int8Reference nested_full(*nested, false), nested_part(*nested, true);
+
+  // One layer out: its high plane holds the int8 weights of the nested model's full mode.
+  options.output_path = dir.file("one.nest");
+  options.not_nested = {weighted[0]};
+  convert(options);
+  const auto one = format::ModelFile::open(options.output_path);
+  const auto* kept = one->model().graph()->operators()->Get(0)->weights();
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->low_bits(), 0);
+  EXPECT_EQ(one->model().graph()->operators()->Get(0)->name()->str(), weighted[0]);
+  const auto high = one->resolve(*kept->high()), low = one->resolve(*kept->low());
+  const auto* orig = nested->model().graph()->operators()->Get(0)->weights();
+  const auto orig_high = nested->resolve(*orig->high()), orig_low = nested->resolve(*orig->low());
+  const int l = 2;  // --nest 8:6
+  for (size_t i = 0; i < high.size(); ++i) {
+    ASSERT_EQ(static_cast<int8_t>(high[i]),
+              static_cast<int8_t>(orig_high[i]) * (1 << l) + static_cast<int8_t>(orig_low[i]))
+        << i;
+    ASSERT_EQ(low[i], 0u) << i;
+  }
+
+  // Every layer out: part mode computes exactly what full mode does.
+  options.output_path = dir.file("none.nest");
+  options.not_nested = {weighted.begin(), weighted.end()};
+  convert(options);
+  const auto none = format::ModelFile::open(options.output_path);
+  testing::Int8Reference full(*none, false), part(*none, true);
+  const auto samples = random_floats(8 * 64, 7, 0.0f, 1.0f);
+  bool nested_differs = false;
+  for (size_t s = 0; s < 8; ++s) {
+    const std::vector<float> x(samples.begin() + s * 64, samples.begin() + (s + 1) * 64);
+    EXPECT_EQ(full.run(x), part.run(x)) << "sample " << s;
+    EXPECT_EQ(full.run(x), nested_full.run(x)) << "full mode must not change";
+    nested_differs |= nested_full.run(x) != nested_part.run(x);
+  }
+  EXPECT_TRUE(nested_differs) << "the nested model's modes should differ, or this test shows nothing";
+
+  options.not_nested = {"no_such_layer"};
+  const std::string error = error_of<ConversionError>([&] { convert(options); });
+  EXPECT_NE(error.find("--no-nest 'no_such_layer': no Conv or fully connected node has that name (they are: "),
+            std::string::npos)
+      << error;
+}
+
 TEST(Convert, UnsupportedOperatorLeavesNoFileAndKeepsAnExistingOne) {
   TempDir dir;
   ConvertOptions options = tiny_options(dir);

@@ -35,7 +35,8 @@ Int8Reference::LayerParams Int8Reference::decode(const fb::NestedWeights& weight
   const auto high = file_.resolve(*weights.high());
   const auto low = file_.resolve(*weights.low());
   const fb::ModeParams& mode = part_mode_ ? *weights.part() : *weights.full();
-  const int l = model_.nesting()->total_bits() - model_.nesting()->high_bits();
+  const int l =
+      weights.low_bits() >= 0 ? weights.low_bits() : model_.nesting()->total_bits() - model_.nesting()->high_bits();
   const size_t channels = static_cast<size_t>(weights.shape()->Get(0)), per_channel = high.size() / channels;
   LayerParams p;
   p.bias.assign(mode.bias()->begin(), mode.bias()->end());

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,8 @@ struct ConvertOptions {
   std::string output_path;  // .nest, written atomically
   std::string calibration_path;
   size_t calibration_count = 256;
-  RangeOptions ranges;  // activation range estimator
+  RangeOptions ranges;               // activation range estimator
+  std::set<std::string> not_nested;  // Conv/Gemm node names kept at full precision (--no-nest)
   NestConfig nesting;
   float scale = 1.0f / 255.0f;
   std::vector<float> mean;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ struct NestedLayerWeights {
   int low_rank = 0;
   double step_error = 0.0;
   double step_agreement = 1.0;
+  bool nested = true;  // false: kept at full precision in both modes (--no-nest), low plane all zero
 };
 
 struct QuantTensor {
@@ -70,7 +72,8 @@ struct QuantisedModel {
 };
 
 // Quantises a normalised graph with calibrated ranges (indexed like graph.values) and nests its
-// weights.
-QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& ranges, const NestConfig& nesting);
+// weights, except those of the Conv/FC nodes named in not_nested (an unknown name is an error).
+QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& ranges, const NestConfig& nesting,
+                              const std::set<std::string>& not_nested = {});
 
 }  // namespace nestrt::converter
