@@ -159,9 +159,29 @@ typedef struct nestrt_stats {
 /* Mode, section sizes, resident bytes and switch counters of a loaded model. */
 NESTRT_API nestrt_status nestrt_model_stats(const nestrt_model* model, nestrt_stats* stats);
 
+typedef enum nestrt_backend {
+  NESTRT_BACKEND_NATIVE = 0,  /* nestrt's kernels reading the mapped nested planes in place (zero copy) */
+  NESTRT_BACKEND_XNNPACK = 1, /* XNNPACK qs8/qc8 operators built from int8 copies of the active level's
+                                 weights (the "repack" design peers use): a performance peer and a
+                                 cross-check. Creation fails with NESTRT_UNSUPPORTED, naming the operator,
+                                 when the graph has one XNNPACK cannot express. */
+  NESTRT_BACKEND_MAX_ENUM = 0x7fffffff
+} nestrt_backend;
+
 typedef struct nestrt_session_options {
   int debug_checks; /* nonzero: poison the activation arena before every run (finds reads of stale data) */
+  uint32_t threads; /* threads a run uses (the session owns a pthreadpool of this size): 0 or 1 = the
+                       calling thread only; at most 256. Outputs are bit-identical for any count.
+                       Keep it at or below the free cores: the pool's workers spin, and more threads
+                       than cores makes runs orders of magnitude slower. */
+  nestrt_backend backend; /* default NESTRT_BACKEND_NATIVE. An XNNPACK session packs the weights of the
+                             model's level when created and again in the first run after each switch
+                             (that run allocates and is slower); other runs allocate nothing. */
 } nestrt_session_options;
+
+/* Fills options with the defaults (no debug checks, one thread, native backend); a zeroed struct
+ * means the same. */
+NESTRT_API void nestrt_session_options_init(nestrt_session_options* options);
 
 /* Creates a session: allocates its activation buffers and scratch once. options may be NULL. */
 NESTRT_API nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_options* options,

@@ -21,6 +21,8 @@ namespace {
 
 thread_local std::string g_last_error;
 
+constexpr uint32_t kMaxThreads = 256;  // nestrt_session_options.threads
+
 nestrt_status fail(nestrt_status status, const std::string& message) {
   g_last_error = message;
   return status;
@@ -249,14 +251,32 @@ nestrt_status nestrt_model_stats(const nestrt_model* model, nestrt_stats* stats)
   });
 }
 
+void nestrt_session_options_init(nestrt_session_options* options) {
+  if (options == nullptr) return;
+  *options = {};
+  options->threads = 1;
+  options->backend = NESTRT_BACKEND_NATIVE;
+}
+
 nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_options* options,
                                     nestrt_session** session) {
   return guarded([&] {
     if (model == nullptr || session == nullptr)
       return fail(NESTRT_INVALID_ARGUMENT, "model and session must not be NULL");
+    nestrt_session_options opts;
+    nestrt_session_options_init(&opts);
+    if (options != nullptr) opts = *options;
+    if (opts.threads > kMaxThreads) {
+      return fail(NESTRT_INVALID_ARGUMENT, "threads is " + std::to_string(opts.threads) + "; at most " +
+                                               std::to_string(kMaxThreads) + " are supported");
+    }
+    if (opts.backend != NESTRT_BACKEND_NATIVE) {
+      return fail(NESTRT_INVALID_ARGUMENT, "unknown backend " + std::to_string(int(opts.backend)));
+    }
     auto handle = std::make_unique<nestrt_session>();
     nestrt::runtime::SessionOptions session_options;
-    session_options.poison = options != nullptr && options->debug_checks != 0;
+    session_options.poison = opts.debug_checks != 0;
+    session_options.threads = opts.threads > 1 ? opts.threads : 1;
     handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl, session_options);
     *session = handle.release();
     return NESTRT_OK;

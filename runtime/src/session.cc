@@ -1,10 +1,17 @@
 #include "session.h"
 
+#include <pthreadpool.h>
+
 #include <algorithm>
+#include <new>
 
 #include "executor.h"
 
 namespace nestrt::runtime {
+
+void Session::PoolDeleter::operator()(pthreadpool_t pool) const {
+  pthreadpool_destroy(pool);
+}
 
 Session::Session(Model& model, const SessionOptions& options) : model_(model), options_(options) {
   const GraphPlan& plan = model.plan();
@@ -17,8 +24,12 @@ Session::Session(Model& model, const SessionOptions& options) : model_(model), o
   }
   arena_.resize(bytes);
   for (size_t i = 0; i < plan.tensors.size(); ++i) tensors_.push_back(arena_.data() + offsets[i]);
+  if (options.threads > 1) {
+    pool_.reset(pthreadpool_create(options.threads));
+    if (!pool_) throw std::bad_alloc();
+  }
   size_t scratch = 0;
-  for (const OpPlan& op : plan.ops) scratch = std::max(scratch, op_scratch_bytes(op));
+  for (const OpPlan& op : plan.ops) scratch = std::max(scratch, op_scratch_bytes(op, threads()));
   scratch_.resize(scratch);
   model_.sessions.fetch_add(1);
 }
@@ -27,13 +38,17 @@ Session::~Session() {
   model_.sessions.fetch_sub(1);
 }
 
+size_t Session::threads() const {
+  return pool_ ? pthreadpool_get_threads_count(pool_.get()) : 1;
+}
+
 uint32_t Session::run(const float* input, float* output) {
   const GraphPlan& plan = model_.plan();
   RunGuard guard(model_);  // pins one level for the whole run
   // A run that read a byte nobody wrote this run would see the pattern and give a wrong answer.
   if (options_.poison) std::fill_n(arena_.data(), arena_.size(), int8_t{0x5a});
   quantize_input(plan.tensors[static_cast<size_t>(plan.input)], input, tensors_[static_cast<size_t>(plan.input)]);
-  execute(plan, guard.level(), tensors_.data(), scratch_.data());
+  execute(plan, guard.level(), tensors_.data(), scratch_.data(), pool_.get());
   dequantize_output(plan.tensors[static_cast<size_t>(plan.output)], tensors_[static_cast<size_t>(plan.output)], output);
   return guard.level();
 }
