@@ -9,6 +9,7 @@
 #include "nestrt/format/model_file.h"
 #include "nestrt/nestrt.h"
 #include "session.h"
+#include "xnnpack_backend.h"
 
 struct nestrt_model {
   std::unique_ptr<nestrt::runtime::Model> impl;
@@ -270,14 +271,19 @@ nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_op
       return fail(NESTRT_INVALID_ARGUMENT, "threads is " + std::to_string(opts.threads) + "; at most " +
                                                std::to_string(kMaxThreads) + " are supported");
     }
-    if (opts.backend != NESTRT_BACKEND_NATIVE) {
+    if (opts.backend != NESTRT_BACKEND_NATIVE && opts.backend != NESTRT_BACKEND_XNNPACK) {
       return fail(NESTRT_INVALID_ARGUMENT, "unknown backend " + std::to_string(int(opts.backend)));
     }
     auto handle = std::make_unique<nestrt_session>();
     nestrt::runtime::SessionOptions session_options;
     session_options.poison = opts.debug_checks != 0;
     session_options.threads = opts.threads > 1 ? opts.threads : 1;
-    handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl, session_options);
+    session_options.backend = opts.backend;
+    try {
+      handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl, session_options);
+    } catch (const nestrt::runtime::XnnpackUnsupported& e) {
+      return fail(NESTRT_UNSUPPORTED, e.what());
+    }
     *session = handle.release();
     return NESTRT_OK;
   });

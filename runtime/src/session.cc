@@ -6,6 +6,7 @@
 #include <new>
 
 #include "executor.h"
+#include "xnnpack_backend.h"
 
 namespace nestrt::runtime {
 
@@ -28,9 +29,14 @@ Session::Session(Model& model, const SessionOptions& options) : model_(model), o
     pool_.reset(pthreadpool_create(options.threads));
     if (!pool_) throw std::bad_alloc();
   }
-  size_t scratch = 0;
-  for (const OpPlan& op : plan.ops) scratch = std::max(scratch, op_scratch_bytes(op, threads()));
-  scratch_.resize(scratch);
+  if (options.backend == NESTRT_BACKEND_XNNPACK) {
+    RunGuard guard(model_);  // the level whose weights it packs stays resident meanwhile
+    xnnpack_ = std::make_unique<XnnpackBackend>(plan, tensors_.data(), pool_.get(), guard.level());
+  } else {
+    size_t scratch = 0;
+    for (const OpPlan& op : plan.ops) scratch = std::max(scratch, op_scratch_bytes(op, threads()));
+    scratch_.resize(scratch);
+  }
   model_.sessions.fetch_add(1);
 }
 
@@ -48,7 +54,11 @@ uint32_t Session::run(const float* input, float* output) {
   // A run that read a byte nobody wrote this run would see the pattern and give a wrong answer.
   if (options_.poison) std::fill_n(arena_.data(), arena_.size(), int8_t{0x5a});
   quantize_input(plan.tensors[static_cast<size_t>(plan.input)], input, tensors_[static_cast<size_t>(plan.input)]);
-  execute(plan, guard.level(), tensors_.data(), scratch_.data(), pool_.get());
+  if (xnnpack_) {
+    xnnpack_->run(guard.level());
+  } else {
+    execute(plan, guard.level(), tensors_.data(), scratch_.data(), pool_.get());
+  }
   dequantize_output(plan.tensors[static_cast<size_t>(plan.output)], tensors_[static_cast<size_t>(plan.output)], output);
   return guard.level();
 }

@@ -35,7 +35,10 @@ struct SessionOptions {
   bool share_memory = true;  // false: one buffer per tensor (a reference to check the plan against)
   bool poison = false;       // fill the arena with a pattern before every run (debug checks)
   size_t threads = 1;        // > 1: the session owns a pthreadpool of this many threads
+  nestrt_backend backend = NESTRT_BACKEND_NATIVE;
 };
+
+class XnnpackBackend;
 
 class Session {
  public:
@@ -61,6 +64,7 @@ class Session {
     void operator()(pthreadpool_t pool) const;
   };
   std::unique_ptr<pthreadpool, PoolDeleter> pool_;  // null: runs on the calling thread
+  std::unique_ptr<XnnpackBackend> xnnpack_;         // null: the native kernels
 };
 
 }  // namespace nestrt::runtime

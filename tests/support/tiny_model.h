@@ -13,6 +13,8 @@ struct TinyModelSpec {
   int total_bits = 8, high_bits = 6;
   uint32_t seed = 1;
   uint64_t fc_high_offset_shift = 0;  // nonzero: corrupt the FC high-plane reference (bad-input tests)
+  bool strided_average_pool = false;  // an AveragePool2D of window (height-1) x width, stride 2, for the
+                                      // global pool (same output shape; a backend without it must refuse)
 };
 
 // Writes the model to path (atomically, like the converter).
