@@ -136,6 +136,11 @@ NESTRT_API nestrt_status nestrt_switch_level(nestrt_model* model, uint32_t level
  * fits, to part mode (the smallest footprint there is): check info->weight_bytes. */
 NESTRT_API nestrt_status nestrt_switch_budget(nestrt_model* model, uint64_t max_weight_bytes, nestrt_switch_info* info);
 
+/* Switch latency histogram: bucket i < 7 counts switches that took less than 2^(2i+4) us (16 us,
+ * 64 us, 256 us, 1.02 ms, 4.1 ms, 16.4 ms, 65.5 ms) and at least bucket i-1's bound; bucket 7
+ * counts the longer ones. */
+#define NESTRT_SWITCH_HISTOGRAM_BUCKETS 8
+
 typedef struct nestrt_stats {
   nestrt_mode mode;
   uint32_t total_bits; /* nesting n:h */
@@ -154,6 +159,7 @@ typedef struct nestrt_stats {
   uint64_t unshared_bytes; /* what one buffer per tensor would take */
   uint32_t level;          /* graded switching: current level, 0 = full */
   uint32_t level_count;    /* level of part mode */
+  uint64_t switch_histogram[NESTRT_SWITCH_HISTOGRAM_BUCKETS]; /* switch_count by duration (above) */
 } nestrt_stats;
 
 /* Mode, section sizes, resident bytes and switch counters of a loaded model. */

@@ -248,6 +248,7 @@ nestrt_status nestrt_model_stats(const nestrt_model* model, nestrt_stats* stats)
     stats->unshared_bytes = m.arena().unshared_bytes;
     stats->level = m.level();
     stats->level_count = m.level_count();
+    for (size_t b = 0; b < NESTRT_SWITCH_HISTOGRAM_BUCKETS; ++b) stats->switch_histogram[b] = m.switch_histogram(b);
     return NESTRT_OK;
   });
 }
