@@ -127,6 +127,14 @@ to_bytes() {
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
+# Two threads on a 2-core machine that is busy with other work measure the scheduler, not us:
+# pthreadpool's workers spin, and a descheduled one stalls every operator.
+load() { cut -d' ' -f1 /proc/loadavg; }
+echo "load average before: $(load) on $(nproc) cores"
+if awk -v l="$(load)" -v n="$(nproc)" 'BEGIN { exit !(l > n / 4) }'; then
+  echo "warning: the machine is busy: figures (2-thread ones above all) are unreliable; rerun when idle"
+fi
+
 declare -A latency resident
 echo "nestrt bench: median latency in ms (median of $rounds rounds of $runs timed runs each, backends interleaved);"
 echo "ratio = XNNPACK latency / native latency (> 1: nestrt native is faster)"
@@ -159,19 +167,26 @@ done
 
 # --- switching ------------------------------------------------------------------------------
 switch_summary=""
+switch_model=""
+largest=0
 for m in "${bench_models[@]}"; do
   echo
   echo "nestrt bench-switch -m $m.nest --cycles 20"
   out=$("$nestrt" bench-switch -m "$models/$m.nest" --cycles 20)
   echo "$out"
-  switch_summary=$(grep '^SUMMARY switch' <<<"$out") # the last (largest) model's
-  switch_model=$m
+  size=$(stat -c %s "$models/$m.nest")
+  if [ "$size" -gt "$largest" ]; then # the SUMMARY's switch fields: the largest model's
+    largest=$size
+    switch_model=$m
+    switch_summary=$(grep '^SUMMARY switch' <<<"$out")
+  fi
 done
 up_warm=$(sed -n 's/.*up_warm_vs_reload=\([0-9.]*\).*/\1/p' <<<"$switch_summary")
 down_ms=$(sed -n 's/.*down_ms=\([0-9.]*\).*/\1/p' <<<"$switch_summary")
 
 # --- summary --------------------------------------------------------------------------------
 echo
+echo "load average after: $(load) on $(nproc) cores"
 echo "fields: native_vs_xnnpack = XNNPACK/native latency, full mode (>1: nestrt faster), 1 thread and 2 (_2t);"
 echo "switch fields of $switch_model; part_resident_ratio = part/full resident weight bytes of each model"
 line="SUMMARY e2e"
