@@ -23,13 +23,14 @@ Session::Session(Model& model, const SessionOptions& options) : model_(model), o
     bytes = 0;
     for (size_t i = 0; i < plan.tensors.size(); ++i) offsets[i] = bytes, bytes += plan.tensors[i].elements;
   }
-  arena_.resize(bytes);
+  const bool xnnpack = options.backend == NESTRT_BACKEND_XNNPACK;
+  arena_.resize(bytes + (xnnpack ? XnnpackBackend::extra_bytes() : 0));
   for (size_t i = 0; i < plan.tensors.size(); ++i) tensors_.push_back(arena_.data() + offsets[i]);
   if (options.threads > 1) {
     pool_.reset(pthreadpool_create(options.threads));
     if (!pool_) throw std::bad_alloc();
   }
-  if (options.backend == NESTRT_BACKEND_XNNPACK) {
+  if (xnnpack) {
     RunGuard guard(model_);  // the level whose weights it packs stays resident meanwhile
     xnnpack_ = std::make_unique<XnnpackBackend>(plan, tensors_.data(), pool_.get(), guard.level());
   } else {

@@ -101,6 +101,10 @@ XnnpackBackend::XnnpackBackend(const GraphPlan& plan, int8_t* const* tensors, pt
   }
 }
 
+size_t XnnpackBackend::extra_bytes() {
+  return XNN_EXTRA_BYTES;
+}
+
 XnnpackBackend::~XnnpackBackend() {
   for (Op& op : ops_) xnn_delete_operator(op.op);
 }

@@ -37,6 +37,10 @@ class XnnpackBackend {
   XnnpackBackend(const XnnpackBackend&) = delete;
   XnnpackBackend& operator=(const XnnpackBackend&) = delete;
 
+  // Bytes XNNPACK's kernels may read past the end of a tensor (XNN_EXTRA_BYTES): the session's
+  // arena must extend that far past its last tensor.
+  static size_t extra_bytes();
+
   // Runs the graph at `level` (pinned by the caller's RunGuard), first rebuilding the weighted
   // operators whose mode differs from the one they were built for.
   void run(uint32_t level);
