@@ -15,7 +15,10 @@
 namespace nestrt::testing {
 namespace {
 
-constexpr size_t kImages = 10000;
+#ifndef NESTRT_XNNPACK_TEST_IMAGES
+#define NESTRT_XNNPACK_TEST_IMAGES 10000  // the whole test set (NESTRT_E2E_SAMPLES lowers it)
+#endif
+constexpr size_t kImages = NESTRT_XNNPACK_TEST_IMAGES;
 // Convolutions, pooling and fully connected layers are exact by construction (same int32 sums,
 // same fp32 requantisation). XNNPACK's qs8 Add rounds an exact .5 up where we round half to even
 // (XnnpackAddRounding below finds one such pair of 65536 in the model's third Add): one step,
