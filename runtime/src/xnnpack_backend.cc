@@ -105,9 +105,11 @@ size_t XnnpackBackend::extra_bytes() {
   return XNN_EXTRA_BYTES;
 }
 
-XnnpackBackend::~XnnpackBackend() {
-  for (Op& op : ops_) xnn_delete_operator(op.op);
+void XnnpackBackend::OpDeleter::operator()(xnn_operator_t op) const {
+  xnn_delete_operator(op);
 }
+
+XnnpackBackend::~XnnpackBackend() = default;
 
 void XnnpackBackend::build(size_t index, bool part, bool read_weights) {
   const OpPlan& op = plan_.ops[index];
@@ -203,8 +205,8 @@ void XnnpackBackend::build(size_t index, bool part, bool read_weights) {
     }
     case fb::OpCode::Reshape: return;  // a copy at run time, if the arena did not alias it
   }
-  xnn_delete_operator(ops_[index].op);
-  ops_[index] = {created, part};
+  ops_[index].op.reset(created);
+  ops_[index].part = part;
 }
 
 void XnnpackBackend::run(uint32_t level) {
@@ -223,7 +225,7 @@ void XnnpackBackend::run(uint32_t level) {
       if (in != out) std::memcpy(out, in, plan_.tensors[static_cast<size_t>(op.output)].elements);
       continue;
     }
-    if (const xnn_status s = xnn_run_operator(ops_[i].op, pool_); s != xnn_status_success) {
+    if (const xnn_status s = xnn_run_operator(ops_[i].op.get(), pool_); s != xnn_status_success) {
       throw std::runtime_error("XNNPACK backend: " + op.name + ": xnn_run_operator failed (" + status_name(s) + ")");
     }
   }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -47,9 +48,12 @@ class XnnpackBackend {
   uint32_t built_level() const { return level_; }
 
  private:
+  struct OpDeleter {
+    void operator()(xnn_operator_t op) const;
+  };
   struct Op {
-    xnn_operator_t op = nullptr;
-    bool part = false;  // weighted ops: the mode the operator was built for
+    std::unique_ptr<xnn_operator, OpDeleter> op;  // owned, so a constructor that throws frees them
+    bool part = false;                            // weighted ops: the mode the operator was built for
   };
   // read_weights false: zero weights (checks the mode's parameters without touching its planes,
   // whose low half may be paged out).
