@@ -176,13 +176,15 @@ typedef enum nestrt_backend {
 
 typedef struct nestrt_session_options {
   int debug_checks; /* nonzero: poison the activation arena before every run (finds reads of stale data) */
-  uint32_t threads; /* threads a run uses (the session owns a pthreadpool of this size): 0 or 1 = the
-                       calling thread only; at most 256. Outputs are bit-identical for any count.
-                       Keep it at or below the free cores: the pool's workers spin, and more threads
-                       than cores makes runs orders of magnitude slower. */
-  nestrt_backend backend; /* default NESTRT_BACKEND_NATIVE. An XNNPACK session packs the weights of the
-                             model's level when created and again in the first run after each switch
-                             (that run allocates and is slower); other runs allocate nothing. */
+  /* Threads a run uses (the session owns a pthreadpool of this size): 0 or 1 = the calling thread
+   * only; at most 256. Outputs are bit-identical for any count. Keep it at or below the free
+   * cores: the pool's workers spin, and more threads than cores makes runs orders of magnitude
+   * slower. */
+  uint32_t threads;
+  /* Default NESTRT_BACKEND_NATIVE. An XNNPACK session packs the weights of the model's level when
+   * created and again in the first run after each switch (that run allocates and is slower);
+   * other runs allocate nothing. */
+  nestrt_backend backend;
 } nestrt_session_options;
 
 /* Fills options with the defaults (no debug checks, one thread, native backend); a zeroed struct
