@@ -136,6 +136,11 @@ NESTRT_API nestrt_status nestrt_switch_level(nestrt_model* model, uint32_t level
  * fits, to part mode (the smallest footprint there is): check info->weight_bytes. */
 NESTRT_API nestrt_status nestrt_switch_budget(nestrt_model* model, uint64_t max_weight_bytes, nestrt_switch_info* info);
 
+/* Switch latency histogram: bucket i < 7 counts switches that took less than 2^(2i+4) us (16 us,
+ * 64 us, 256 us, 1.02 ms, 4.1 ms, 16.4 ms, 65.5 ms) and at least bucket i-1's bound; bucket 7
+ * counts the longer ones. */
+#define NESTRT_SWITCH_HISTOGRAM_BUCKETS 8
+
 typedef struct nestrt_stats {
   nestrt_mode mode;
   uint32_t total_bits; /* nesting n:h */
@@ -154,14 +159,37 @@ typedef struct nestrt_stats {
   uint64_t unshared_bytes; /* what one buffer per tensor would take */
   uint32_t level;          /* graded switching: current level, 0 = full */
   uint32_t level_count;    /* level of part mode */
+  uint64_t switch_histogram[NESTRT_SWITCH_HISTOGRAM_BUCKETS]; /* switch_count by duration (above) */
 } nestrt_stats;
 
 /* Mode, section sizes, resident bytes and switch counters of a loaded model. */
 NESTRT_API nestrt_status nestrt_model_stats(const nestrt_model* model, nestrt_stats* stats);
 
+typedef enum nestrt_backend {
+  NESTRT_BACKEND_NATIVE = 0,  /* nestrt's kernels reading the mapped nested planes in place (zero copy) */
+  NESTRT_BACKEND_XNNPACK = 1, /* XNNPACK qs8/qc8 operators built from int8 copies of the active level's
+                                 weights (the "repack" design peers use): a performance peer and a
+                                 cross-check. Creation fails with NESTRT_UNSUPPORTED, naming the operator,
+                                 when the graph has one XNNPACK cannot express. */
+  NESTRT_BACKEND_MAX_ENUM = 0x7fffffff
+} nestrt_backend;
+
 typedef struct nestrt_session_options {
   int debug_checks; /* nonzero: poison the activation arena before every run (finds reads of stale data) */
+  /* Threads a run uses (the session owns a pthreadpool of this size): 0 or 1 = the calling thread
+   * only; at most 256. Outputs are bit-identical for any count. Keep it at or below the free
+   * cores: the pool's workers spin, and more threads than cores makes runs orders of magnitude
+   * slower. */
+  uint32_t threads;
+  /* Default NESTRT_BACKEND_NATIVE. An XNNPACK session packs the weights of the model's level when
+   * created and again in the first run after each switch (that run allocates and is slower);
+   * other runs allocate nothing. */
+  nestrt_backend backend;
 } nestrt_session_options;
+
+/* Fills options with the defaults (no debug checks, one thread, native backend); a zeroed struct
+ * means the same. */
+NESTRT_API void nestrt_session_options_init(nestrt_session_options* options);
 
 /* Creates a session: allocates its activation buffers and scratch once. options may be NULL. */
 NESTRT_API nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_options* options,

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "model_handle.h"
 #include "progress.h"
+#include "session_flags.h"
 #include "text_format.h"
 
 namespace nestrt::cli {
@@ -22,6 +23,7 @@ struct BenchOptions {
   std::string mode = "full";
   int runs = 50;
   int warmup = 5;
+  SessionFlags session;
 };
 
 // Peak resident set of this process (VmHWM), in bytes; 0 where /proc is unavailable.
@@ -48,7 +50,8 @@ double percentile(std::vector<double> sorted, double p) {
 
 int bench(const BenchOptions& o) {
   ModelHandle model(o.model, parse_mode(o.mode));
-  SessionHandle session(model);
+  const nestrt_session_options session_options = o.session.options();
+  SessionHandle session(model, &session_options);
   std::vector<float> input(element_count(model.input_shape())), output(element_count(model.output_shape()));
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> dist(0.f, 1.f);
@@ -68,8 +71,8 @@ int bench(const BenchOptions& o) {
   std::sort(sorted.begin(), sorted.end());
   const double mean = std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size());
   const auto s = model.stats();
-  std::printf("model %s, mode %s, %d warm-up + %d timed runs, 1 thread\n", o.model.c_str(), o.mode.c_str(), o.warmup,
-              o.runs);
+  std::printf("model %s, mode %s, backend %s, %u thread(s), %d warm-up + %d timed runs\n", o.model.c_str(),
+              o.mode.c_str(), o.session.backend.c_str(), o.session.threads, o.warmup, o.runs);
   std::printf("latency ms: min %.3f  median %.3f  mean %.3f  p90 %.3f  max %.3f\n", sorted.front(),
               percentile(sorted, 0.5), mean, percentile(sorted, 0.9), sorted.back());
   std::printf("memory: activation arena %s (%s without reuse); weights resident %s of %s; peak RSS %s\n",
@@ -90,6 +93,7 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("--warmup", options->warmup, "Untimed runs first")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  add_session_flags(cmd, options->session);
   return [cmd, options] { return cmd->parsed() ? bench(*options) : -1; };
 }
 

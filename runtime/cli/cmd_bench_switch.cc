@@ -57,6 +57,10 @@ std::pair<std::vector<double>, std::vector<double>> switch_cycles(const std::str
     check(nestrt_switch(model, NESTRT_MODE_PART, &info));
     down.push_back(static_cast<double>(info.duration_ns) / 1e6);
   }
+  nestrt_stats s;
+  check(nestrt_model_stats(model, &s));
+  std::printf("%s switches (nestrt_stats.switch_histogram): %s\n", cold ? "cold" : "warm",
+              switch_histogram_string(s.switch_histogram).c_str());
   nestrt_model_release(model);
   return {up, down};
 }

@@ -13,6 +13,7 @@
 #include "model_handle.h"
 #include "nestrt/io/idx.h"
 #include "progress.h"
+#include "session_flags.h"
 #include "text_format.h"
 
 namespace nestrt::cli {
@@ -24,6 +25,7 @@ struct EvalOptions {
   std::string labels;
   std::string mode = "both";
   size_t limit = 0;
+  SessionFlags session;
 };
 
 struct ModeResult {
@@ -49,9 +51,10 @@ std::vector<uint8_t> load_labels(const std::string& path) {
   }
 }
 
-ModeResult evaluate(const ModelHandle& model, io::SampleSource& samples, const std::vector<uint8_t>& labels,
-                    size_t count, nestrt_mode mode) {
-  SessionHandle session(model);
+ModeResult evaluate(const ModelHandle& model, const SessionFlags& flags, io::SampleSource& samples,
+                    const std::vector<uint8_t>& labels, size_t count, nestrt_mode mode) {
+  const nestrt_session_options options = flags.options();
+  SessionHandle session(model, &options);
   std::vector<float> output(element_count(model.output_shape()));
   ModeResult r;
   ProgressBar bar(std::string("eval ") + mode_name(mode), count);
@@ -100,14 +103,14 @@ int eval(const EvalOptions& o) {
   }
   const size_t count = o.limit ? std::min(o.limit, samples->size()) : samples->size();
   std::printf("model %s on %s\n", o.model.c_str(), samples->description().c_str());
-  const ModeResult a = evaluate(model, *samples, labels, count, first);
+  const ModeResult a = evaluate(model, o.session, *samples, labels, count, first);
   print_result(first, a, count);
   if (!both) return 0;
 
   nestrt_switch_info s;
   check(nestrt_switch(model.get(), NESTRT_MODE_PART, &s));
   print_switch(model, s);
-  const ModeResult b = evaluate(model, *samples, labels, count, NESTRT_MODE_PART);
+  const ModeResult b = evaluate(model, o.session, *samples, labels, count, NESTRT_MODE_PART);
   print_result(NESTRT_MODE_PART, b, count);
   check(nestrt_switch(model.get(), NESTRT_MODE_FULL, &s));
   print_switch(model, s);
@@ -135,6 +138,7 @@ Command add_eval_command(CLI::App& app) {
       ->check(CLI::IsMember({"full", "part", "both"}))
       ->capture_default_str();
   cmd->add_option("--limit", options->limit, "Evaluate only the first N samples (0: all)")->capture_default_str();
+  add_session_flags(cmd, options->session);
   return [cmd, options] { return cmd->parsed() ? eval(*options) : -1; };
 }
 

@@ -61,6 +61,9 @@ void print_resident(const InfoOptions& o) {
               short_bytes(s.high_cached_bytes).c_str(), short_bytes(s.high_bytes).c_str());
   std::printf("  low planes  %s / %s of %s\n", short_bytes(s.low_resident_bytes).c_str(),
               short_bytes(s.low_cached_bytes).c_str(), short_bytes(s.low_bytes).c_str());
+  // A fresh load has not switched yet; bench-switch prints the histogram of real switch storms.
+  std::printf("switches in this process: %llu; latency histogram: %s\n",
+              static_cast<unsigned long long>(s.switch_count), switch_histogram_string(s.switch_histogram).c_str());
 }
 
 // The steps of graded switching: what each level keeps resident and what it is estimated to cost.

@@ -8,6 +8,7 @@
 #include "input_samples.h"
 #include "model_handle.h"
 #include "nestrt/kernels/dispatch.h"
+#include "session_flags.h"
 
 namespace nestrt::cli {
 namespace {
@@ -18,6 +19,7 @@ struct RunOptions {
   std::string input;
   int top_k = 5;
   size_t limit = 16;
+  SessionFlags session;
 };
 
 // Softmax over the output for display; the raw output value is printed beside it.
@@ -47,7 +49,8 @@ void print_top_k(const ModelHandle& model, const std::vector<float>& output, int
 
 int run(const RunOptions& o) {
   ModelHandle model(o.model, parse_mode(o.mode));
-  SessionHandle session(model);
+  const nestrt_session_options options = o.session.options();
+  SessionHandle session(model, &options);
   const auto samples = open_samples(model, o.input);
   std::vector<float> output(element_count(model.output_shape()));
   const size_t count = std::min(samples->size(), o.limit);
@@ -78,6 +81,7 @@ Command add_run_command(CLI::App& app) {
       ->check(CLI::ExistingPath);
   cmd->add_option("-k,--top-k", options->top_k, "Classes to print")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--limit", options->limit, "Most samples to run from a multi-sample input")->capture_default_str();
+  add_session_flags(cmd, options->session);
   return [cmd, options] { return cmd->parsed() ? run(*options) : -1; };
 }
 

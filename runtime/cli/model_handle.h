@@ -57,7 +57,9 @@ class ModelHandle {
 
 class SessionHandle {
  public:
-  explicit SessionHandle(const ModelHandle& model) { check(nestrt_session_create(model.get(), nullptr, &session_)); }
+  explicit SessionHandle(const ModelHandle& model, const nestrt_session_options* options = nullptr) {
+    check(nestrt_session_create(model.get(), options, &session_));
+  }
   ~SessionHandle() { nestrt_session_destroy(session_); }
   SessionHandle(const SessionHandle&) = delete;
   SessionHandle& operator=(const SessionHandle&) = delete;

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "nestrt/nestrt.h"
+
 namespace nestrt::cli {
 
 std::string short_bytes(uint64_t bytes) {
@@ -28,6 +30,16 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? "x" : "") + std::to_string(shape[i]);
   return s + "]";
+}
+
+std::string switch_histogram_string(const uint64_t* buckets) {
+  static const char* const kBounds[NESTRT_SWITCH_HISTOGRAM_BUCKETS] = {"<16us",  "<64us",   "<256us",  "<1.02ms",
+                                                                       "<4.1ms", "<16.4ms", "<65.5ms", ">=65.5ms"};
+  std::string s;
+  for (size_t b = 0; b < NESTRT_SWITCH_HISTOGRAM_BUCKETS; ++b) {
+    s += (b ? "  " : "") + std::string(kBounds[b]) + " " + std::to_string(buckets[b]);
+  }
+  return s;
 }
 
 }  // namespace nestrt::cli

@@ -9,6 +9,7 @@
 #include "nestrt/format/model_file.h"
 #include "nestrt/nestrt.h"
 #include "session.h"
+#include "xnnpack_backend.h"
 
 struct nestrt_model {
   std::unique_ptr<nestrt::runtime::Model> impl;
@@ -21,6 +22,8 @@ namespace {
 
 thread_local std::string g_last_error;
 thread_local const char* g_unstored_error = nullptr;  // when storing the message itself ran out of memory
+
+constexpr uint32_t kMaxThreads = 256;  // nestrt_session_options.threads
 
 // Never throws: it runs inside catch blocks, where an escaping exception would end the process.
 nestrt_status fail(nestrt_status status, const char* message) noexcept {
@@ -255,8 +258,16 @@ nestrt_status nestrt_model_stats(const nestrt_model* model, nestrt_stats* stats)
     stats->unshared_bytes = m.arena().unshared_bytes;
     stats->level = m.level();
     stats->level_count = m.level_count();
+    for (size_t b = 0; b < NESTRT_SWITCH_HISTOGRAM_BUCKETS; ++b) stats->switch_histogram[b] = m.switch_histogram(b);
     return NESTRT_OK;
   });
+}
+
+void nestrt_session_options_init(nestrt_session_options* options) {
+  if (options == nullptr) return;
+  *options = {};
+  options->threads = 1;
+  options->backend = NESTRT_BACKEND_NATIVE;
 }
 
 nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_options* options,
@@ -264,10 +275,26 @@ nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_op
   return guarded([&] {
     if (model == nullptr || session == nullptr)
       return fail(NESTRT_INVALID_ARGUMENT, "model and session must not be NULL");
+    nestrt_session_options opts;
+    nestrt_session_options_init(&opts);
+    if (options != nullptr) opts = *options;
+    if (opts.threads > kMaxThreads) {
+      return fail(NESTRT_INVALID_ARGUMENT, "threads is " + std::to_string(opts.threads) + "; at most " +
+                                               std::to_string(kMaxThreads) + " are supported");
+    }
+    if (opts.backend != NESTRT_BACKEND_NATIVE && opts.backend != NESTRT_BACKEND_XNNPACK) {
+      return fail(NESTRT_INVALID_ARGUMENT, "unknown backend " + std::to_string(int(opts.backend)));
+    }
     auto handle = std::make_unique<nestrt_session>();
     nestrt::runtime::SessionOptions session_options;
-    session_options.poison = options != nullptr && options->debug_checks != 0;
-    handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl, session_options);
+    session_options.poison = opts.debug_checks != 0;
+    session_options.threads = opts.threads > 1 ? opts.threads : 1;
+    session_options.backend = opts.backend;
+    try {
+      handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl, session_options);
+    } catch (const nestrt::runtime::XnnpackUnsupported& e) {
+      return fail(NESTRT_UNSUPPORTED, e.what());
+    }
     *session = handle.release();
     return NESTRT_OK;
   });

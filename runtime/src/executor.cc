@@ -17,7 +17,7 @@ using kernels::NestMode;
 // Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path; depthwise, add
 // and pooling stay on the reference kernels for now. Every variant gives the reference's bits.
 void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Variant variant, int8_t* const* tensors,
-            int8_t* scratch) {
+            int8_t* scratch, pthreadpool_t pool) {
   const int8_t* in = tensors[op.inputs[0]];
   int8_t* out = tensors[op.output];
   const size_t out_elements = plan.tensors[static_cast<size_t>(op.output)].elements;
@@ -25,7 +25,7 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Var
   switch (op.code) {
     case fb::OpCode::Conv2D:
       if (variant != kernels::Variant::kRef && kernels::gemm_supports(op.conv, quant)) {
-        kernels::qs8_conv2d_nested(variant, op.conv, op.activation, in, op.planes, mode, quant, out, scratch);
+        kernels::qs8_conv2d_nested(variant, op.conv, op.activation, in, op.planes, mode, quant, out, scratch, pool);
       } else {
         kernels::nest_qs8_decode__ref(op.planes, mode, scratch);
         kernels::qs8_conv2d__ref(op.conv, op.activation, in, scratch, quant, out);
@@ -38,7 +38,7 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Var
     case fb::OpCode::FullyConnected: {
       const kernels::ConvGeometry g = kernels::fully_connected_geometry(op.fc_batch, op.fc_in, op.fc_out);
       if (variant != kernels::Variant::kRef && kernels::gemm_supports(g, quant)) {
-        kernels::qs8_conv2d_nested(variant, g, op.activation, in, op.planes, mode, quant, out, scratch);
+        kernels::qs8_conv2d_nested(variant, g, op.activation, in, op.planes, mode, quant, out, scratch, pool);
       } else {
         kernels::nest_qs8_decode__ref(op.planes, mode, scratch);
         kernels::qs8_fully_connected__ref(op.fc_batch, op.fc_in, op.fc_out, op.activation, in, scratch, quant, out);
@@ -78,21 +78,23 @@ void for_each_layout_pair(const TensorInfo& t, Fn fn) {
 
 // The decoded weights (reference path), or the GEMM path's panels + packed input rows: enough for
 // whichever variant runs, so a session sized once serves every variant.
-size_t op_scratch_bytes(const OpPlan& op) {
+size_t op_scratch_bytes(const OpPlan& op, size_t threads) {
   switch (op.code) {
-    case fb::OpCode::Conv2D: return std::max(op.planes.count, kernels::qs8_conv2d_nested_scratch_bytes(op.conv));
+    case fb::OpCode::Conv2D:
+      return std::max(op.planes.count, kernels::qs8_conv2d_nested_scratch_bytes(op.conv, threads));
     case fb::OpCode::FullyConnected:
-      return std::max(op.planes.count, kernels::qs8_conv2d_nested_scratch_bytes(
-                                           kernels::fully_connected_geometry(op.fc_batch, op.fc_in, op.fc_out)));
+      return std::max(op.planes.count,
+                      kernels::qs8_conv2d_nested_scratch_bytes(
+                          kernels::fully_connected_geometry(op.fc_batch, op.fc_in, op.fc_out), threads));
     default: return op.planes.count;
   }
 }
 
-void execute(const GraphPlan& plan, uint32_t level, int8_t* const* tensors, int8_t* scratch) {
+void execute(const GraphPlan& plan, uint32_t level, int8_t* const* tensors, int8_t* scratch, pthreadpool_t pool) {
   const kernels::Variant variant = kernels::active_variant();  // one variant for the whole run
   for (const OpPlan& op : plan.ops) {
     const bool part = op.low_rank >= 0 && static_cast<uint32_t>(op.low_rank) < level;
-    run_op(plan, op, part ? NestMode::kPart : NestMode::kFull, variant, tensors, scratch);
+    run_op(plan, op, part ? NestMode::kPart : NestMode::kFull, variant, tensors, scratch, pool);
   }
 }
 

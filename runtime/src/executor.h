@@ -8,17 +8,21 @@
 #include <vector>
 
 #include "graph.h"
+#include "nestrt/kernels/gemm.h"
 #include "nestrt/nestrt.h"
 
 namespace nestrt::runtime {
 
-// Scratch bytes one operator needs (decoded weight panels, im2col rows, ...). A session
-// allocates the maximum over its plan once, so running allocates nothing.
-size_t op_scratch_bytes(const OpPlan& op);
+// Scratch bytes one operator needs (decoded weight panels, im2col rows, ...) on `threads`
+// threads. A session allocates the maximum over its plan once, so running allocates nothing.
+size_t op_scratch_bytes(const OpPlan& op, size_t threads = 1);
 
 // tensors[i] points at tensor i (NHWC int8, plan.tensors[i].elements bytes); scratch holds at
-// least the maximum of op_scratch_bytes over the plan.
-void execute(const GraphPlan& plan, uint32_t level, int8_t* const* tensors, int8_t* scratch);
+// least the maximum of op_scratch_bytes over the plan for the pool's thread count. pool: null
+// runs on the calling thread; the GEMM path (Conv2D, FullyConnected) spreads over its threads,
+// the other operators run on the calling thread. Outputs do not depend on the thread count.
+void execute(const GraphPlan& plan, uint32_t level, int8_t* const* tensors, int8_t* scratch,
+             pthreadpool_t pool = nullptr);
 
 // Float (source layout, NCHW) -> int8 NHWC with the tensor's quantisation, and back.
 void quantize_input(const TensorInfo& tensor, const float* nchw, int8_t* nhwc);

@@ -197,6 +197,7 @@ SwitchResult Model::switch_to_level(uint32_t target) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
   switch_count_.fetch_add(1);
   last_switch_ns_.store(result.duration_ns);
+  switch_histogram_[switch_bucket(result.duration_ns)].fetch_add(1);
   return result;
 }
 

@@ -3,6 +3,7 @@
 // part mode: 0 is full mode, level_count() is part mode, levels between are graded switching.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -33,6 +34,15 @@ struct SwitchResult {
   uint64_t duration_ns = 0;
 };
 
+inline constexpr size_t kSwitchHistogramBuckets = NESTRT_SWITCH_HISTOGRAM_BUCKETS;
+
+// The histogram bucket of a switch duration (nestrt.h): log4 steps from 16 us.
+inline size_t switch_bucket(uint64_t duration_ns) {
+  size_t bucket = 0;
+  for (uint64_t bound = 16000; bucket + 1 < kSwitchHistogramBuckets && duration_ns >= bound; bound *= 4) ++bucket;
+  return bucket;
+}
+
 struct SectionBytes {
   uint64_t high = 0, low = 0, metadata = 0;
 };
@@ -60,6 +70,7 @@ class Model {
   // file was truncated or rewritten while loaded, so no result computed from it can be trusted.
   void check_mapping_intact() const;
   uint64_t last_switch_ns() const { return last_switch_ns_.load(); }
+  uint64_t switch_histogram(size_t bucket) const { return switch_histogram_[bucket].load(); }
 
   SwitchResult switch_to(nestrt_mode mode) { return switch_to_level(mode == NESTRT_MODE_FULL ? 0 : level_count_); }
   // Throws std::invalid_argument for a level above level_count(), UnsupportedError for an
@@ -97,6 +108,7 @@ class Model {
   std::mutex switch_mutex_;  // one switch at a time
   std::atomic<uint64_t> switch_count_{0};
   std::atomic<uint64_t> last_switch_ns_{0};
+  std::array<std::atomic<uint64_t>, kSwitchHistogramBuckets> switch_histogram_{};
 };
 
 class RunGuard {

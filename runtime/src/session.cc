@@ -1,10 +1,18 @@
 #include "session.h"
 
+#include <pthreadpool.h>
+
 #include <algorithm>
+#include <new>
 
 #include "executor.h"
+#include "xnnpack_backend.h"
 
 namespace nestrt::runtime {
+
+void Session::PoolDeleter::operator()(pthreadpool_t pool) const {
+  pthreadpool_destroy(pool);
+}
 
 Session::Session(Model& model, const SessionOptions& options) : model_(model), options_(options) {
   const GraphPlan& plan = model.plan();
@@ -15,16 +23,30 @@ Session::Session(Model& model, const SessionOptions& options) : model_(model), o
     bytes = 0;
     for (size_t i = 0; i < plan.tensors.size(); ++i) offsets[i] = bytes, bytes += plan.tensors[i].elements;
   }
-  arena_.resize(bytes);
+  const bool xnnpack = options.backend == NESTRT_BACKEND_XNNPACK;
+  arena_.resize(bytes + (xnnpack ? XnnpackBackend::extra_bytes() : 0));
   for (size_t i = 0; i < plan.tensors.size(); ++i) tensors_.push_back(arena_.data() + offsets[i]);
-  size_t scratch = 0;
-  for (const OpPlan& op : plan.ops) scratch = std::max(scratch, op_scratch_bytes(op));
-  scratch_.resize(scratch);
+  if (options.threads > 1) {
+    pool_.reset(pthreadpool_create(options.threads));
+    if (!pool_) throw std::bad_alloc();
+  }
+  if (xnnpack) {
+    RunGuard guard(model_);  // the level whose weights it packs stays resident meanwhile
+    xnnpack_ = std::make_unique<XnnpackBackend>(plan, tensors_.data(), pool_.get(), guard.level());
+  } else {
+    size_t scratch = 0;
+    for (const OpPlan& op : plan.ops) scratch = std::max(scratch, op_scratch_bytes(op, threads()));
+    scratch_.resize(scratch);
+  }
   model_.sessions.fetch_add(1);
 }
 
 Session::~Session() {
   model_.sessions.fetch_sub(1);
+}
+
+size_t Session::threads() const {
+  return pool_ ? pthreadpool_get_threads_count(pool_.get()) : 1;
 }
 
 uint32_t Session::run(const float* input, float* output) {
@@ -34,7 +56,11 @@ uint32_t Session::run(const float* input, float* output) {
   // A run that read a byte nobody wrote this run would see the pattern and give a wrong answer.
   if (options_.poison) std::fill_n(arena_.data(), arena_.size(), int8_t{0x5a});
   quantize_input(plan.tensors[static_cast<size_t>(plan.input)], input, tensors_[static_cast<size_t>(plan.input)]);
-  execute(plan, guard.level(), tensors_.data(), scratch_.data());
+  if (xnnpack_) {
+    xnnpack_->run(guard.level());
+  } else {
+    execute(plan, guard.level(), tensors_.data(), scratch_.data(), pool_.get());
+  }
   model_.check_mapping_intact();  // a SIGBUS during the run: fail before touching the caller's output
   dequantize_output(plan.tensors[static_cast<size_t>(plan.output)], tensors_[static_cast<size_t>(plan.output)], output);
   return guard.level();

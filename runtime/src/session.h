@@ -1,5 +1,6 @@
-// A session: one caller's activation buffers and decode scratch, allocated once at creation so
-// the inference path allocates nothing.
+// A session: one caller's activation buffers, decode scratch and thread pool, allocated once at
+// creation so the inference path allocates nothing (the XNNPACK backend repacks, and so
+// allocates, in the first run after a level change).
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "model.h"
+#include "nestrt/kernels/gemm.h"
 
 namespace nestrt::runtime {
 
@@ -32,7 +34,11 @@ class AlignedBuffer {
 struct SessionOptions {
   bool share_memory = true;  // false: one buffer per tensor (a reference to check the plan against)
   bool poison = false;       // fill the arena with a pattern before every run (debug checks)
+  size_t threads = 1;        // > 1: the session owns a pthreadpool of this many threads
+  nestrt_backend backend = NESTRT_BACKEND_NATIVE;
 };
+
+class XnnpackBackend;
 
 class Session {
  public:
@@ -43,6 +49,7 @@ class Session {
 
   Model& model() { return model_; }
   size_t arena_bytes() const { return arena_.size(); }
+  size_t threads() const;
   // Sizes are checked by the caller (C API). Returns the level the run used.
   uint32_t run(const float* input, float* output);
   uint32_t last_level = 0;
@@ -53,6 +60,11 @@ class Session {
   AlignedBuffer arena_;           // every activation, at the planned offsets
   std::vector<int8_t*> tensors_;  // tensors_[i] -> arena_ + offset of tensor i
   std::vector<int8_t> scratch_;
+  struct PoolDeleter {
+    void operator()(pthreadpool_t pool) const;
+  };
+  std::unique_ptr<pthreadpool, PoolDeleter> pool_;  // null: runs on the calling thread
+  std::unique_ptr<XnnpackBackend> xnnpack_;         // null: the native kernels
 };
 
 }  // namespace nestrt::runtime

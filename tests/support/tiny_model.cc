@@ -85,12 +85,14 @@ void write_tiny_model(const std::string& path, const TinyModelSpec& s) {
 
   auto io = [&](std::vector<int32_t> v) { return b.CreateVector(v); };
   const auto conv_opts = fb::CreateConv2DOptions(b, 1, 1, 1, 1, 1, 1, 1, 1, 1);
-  const auto pool_opts = fb::CreatePool2DOptions(b, s.height, s.width, 1, 1, 0, 0, 0, 0, false, 0.05f / 0.04f);
+  const int pool_h = s.strided_average_pool ? s.height - 1 : s.height, pool_stride = s.strided_average_pool ? 2 : 1;
+  const auto pool_opts = fb::CreatePool2DOptions(b, pool_h, s.width, pool_stride, 1, 0, 0, 0, 0, false, 0.05f / 0.04f);
   std::vector<flatbuffers::Offset<fb::Operator>> ops = {
       fb::CreateOperator(b, b.CreateString("conv"), fb::OpCode::Conv2D, io({0}), io({1}), fb::OpOptions::Conv2DOptions,
                          conv_opts.Union(), conv_w, -128, 127),
-      fb::CreateOperator(b, b.CreateString("gap"), fb::OpCode::GlobalAveragePool, io({1}), io({2}),
-                         fb::OpOptions::Pool2DOptions, pool_opts.Union()),
+      fb::CreateOperator(b, b.CreateString("gap"),
+                         s.strided_average_pool ? fb::OpCode::AveragePool2D : fb::OpCode::GlobalAveragePool, io({1}),
+                         io({2}), fb::OpOptions::Pool2DOptions, pool_opts.Union()),
       fb::CreateOperator(b, b.CreateString("flatten"), fb::OpCode::Reshape, io({2}), io({3})),
       fb::CreateOperator(b, b.CreateString("fc"), fb::OpCode::FullyConnected, io({3}), io({4}), fb::OpOptions::NONE, 0,
                          fc_w),

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# End-to-end runtime benchmarks on this host (never under qemu): `nestrt bench` with the native
+# and the XNNPACK backend, full and part mode, 1 and 2 threads, on the shipped Fashion-MNIST model
+# and, when Debian's torch stack is installed (scripts/setup.sh --train), on ResNet-18- and
+# MobileNetV2-shaped models at 224x224 with random weights; then `nestrt bench-switch`.
+# Backend runs are interleaved and repeated (ROUNDS), and the median of their medians is kept.
+# Ends with one line:
+#   SUMMARY e2e <model> native_vs_xnnpack=R native_vs_xnnpack_2t=R ... switch_up_warm_vs_reload=R
+#           switch_down_ms=T part_resident_ratio=R
+# Conventions: native_vs_xnnpack = XNNPACK median latency / native median latency, full mode
+# (> 1: nestrt is faster; _2t: at 2 threads); switch_up_warm_vs_reload = warm part->full switch /
+# loading the model + first run (< 1: switching is cheaper); switch_down_ms = full->part switch;
+# part_resident_ratio = resident weight bytes in part mode / in full mode. Switch fields are of the
+# largest model benchmarked.
+# Usage: scripts/bench-runtime.sh [--no-224] [--runs N] [--rounds N]
+#   --no-224    only the shipped model (skips exporting and converting the 224x224 models, ~6 min
+#               the first time; they are cached in the build directory)
+#   --runs N    timed runs per `nestrt bench` (default 20); --rounds N: repetitions (default 3)
+#   BUILD_DIR   build directory (default build/bench-runtime), configured and built as needed
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build/bench-runtime}
+with_224=1
+runs=20
+rounds=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-224) with_224=0 ;;
+    --runs)
+      runs=${2:?--runs needs a number}
+      shift
+      ;;
+    --rounds)
+      rounds=${2:?--rounds needs a number}
+      shift
+      ;;
+    -h | --help)
+      sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "bench-runtime.sh: unknown option '$1' (see --help)" >&2
+      exit 2
+      ;;
+  esac
+  shift
+done
+for n in "$runs" "$rounds"; do
+  if ! [[ "$n" =~ ^[1-9][0-9]*$ ]]; then
+    echo "bench-runtime.sh: --runs and --rounds take a positive integer, not '$n'" >&2
+    exit 2
+  fi
+done
+
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNESTRT_BUILD_TESTS=OFF \
+    -DNESTRT_BUILD_BENCHMARKS=OFF -DNESTRT_BUILD_CONVERTER=ON >/dev/null
+fi
+cmake --build "$build" -j2 --target nestrt nestrt-convert >/dev/null
+nestrt=$build/runtime/cli/nestrt
+convert=$build/converter/nestrt-convert
+models=$build/bench-models
+mkdir -p "$models"
+
+# --- models ---------------------------------------------------------------------------------
+fashion_data=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+if [ ! -f "$models/fashion_mnist_resnet.nest" ]; then
+  [ -f "$fashion_data" ] || {
+    echo "bench-runtime.sh: $fashion_data missing: run scripts/setup.sh" >&2
+    exit 1
+  }
+  "$convert" "$root/models/fashion_mnist_resnet.onnx" -o "$models/fashion_mnist_resnet.nest" --nest 8:6 \
+    --calib "$fashion_data" --calib-count 512 --labels "$root/models/fashion_mnist_labels.txt" -q
+fi
+bench_models=(fashion_mnist_resnet)
+
+if [ "$with_224" = 1 ]; then
+  if /usr/bin/python3 -c 'import torch, torchvision, onnx, numpy' 2>/dev/null; then
+    if [ ! -f "$models/resnet18.onnx" ] || [ ! -f "$models/mobilenetv2.onnx" ]; then
+      echo "exporting ResNet-18 and MobileNetV2 (torchvision, random weights, seed 0) to ONNX" >&2
+      /usr/bin/python3 - "$models" <<'PY'
+import sys
+import numpy as np
+import onnx
+import torch
+import torchvision
+
+out = sys.argv[1]
+torch.manual_seed(0)
+for name, ctor in (("resnet18", torchvision.models.resnet18), ("mobilenetv2", torchvision.models.mobilenet_v2)):
+    torch.onnx.export(ctor().eval(), torch.randn(1, 3, 224, 224), f"{out}/{name}.onnx", opset_version=13,
+                      input_names=["input"], output_names=["logits"])
+    # torch's exporter emits Identity nodes the converter does not take: bypass them.
+    model = onnx.load(f"{out}/{name}.onnx")
+    alias = {n.output[0]: n.input[0] for n in model.graph.node if n.op_type == "Identity"}
+    keep = [n for n in model.graph.node if n.op_type != "Identity"]
+    for n in keep:
+        for i, x in enumerate(n.input):
+            while x in alias:
+                x = alias[x]
+            n.input[i] = x
+    del model.graph.node[:]
+    model.graph.node.extend(keep)
+    onnx.save(model, f"{out}/{name}.onnx")
+np.save(f"{out}/calib224.npy", np.random.default_rng(0).standard_normal((8, 3, 224, 224)).astype(np.float32))
+PY
+    fi
+    for m in resnet18 mobilenetv2; do
+      if [ ! -f "$models/$m.nest" ]; then
+        echo "converting $m (8:6, 8 random calibration samples; a few minutes)" >&2
+        "$convert" "$models/$m.onnx" -o "$models/$m.nest" --nest 8:6 --calib "$models/calib224.npy" \
+          --calib-count 8 -q
+      fi
+      bench_models+=("$m")
+    done
+  else
+    echo "note: /usr/bin/python3 lacks torch/torchvision/onnx (scripts/setup.sh --train): 224x224 models skipped" >&2
+  fi
+fi
+
+# --- latency --------------------------------------------------------------------------------
+# Bytes from nestrt's short sizes ("1.50 MiB").
+to_bytes() {
+  awk -v v="$1" -v u="$2" 'BEGIN { m = (u == "KiB") ? 1024 : (u == "MiB") ? 1048576 : (u == "GiB") ? 1073741824 : 1;
+                                   printf "%.0f", v * m }'
+}
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# Two threads on a 2-core machine that is busy with other work measure the scheduler, not us:
+# pthreadpool's workers spin, and a descheduled one stalls every operator.
+load() { cut -d' ' -f1 /proc/loadavg; }
+echo "load average before: $(load) on $(nproc) cores"
+if awk -v l="$(load)" -v n="$(nproc)" 'BEGIN { exit !(l > n / 4) }'; then
+  echo "warning: the machine is busy: figures (2-thread ones above all) are unreliable; rerun when idle"
+fi
+
+declare -A latency resident
+echo "nestrt bench: median latency in ms (median of $rounds rounds of $runs timed runs each, backends interleaved);"
+echo "ratio = XNNPACK latency / native latency (> 1: nestrt native is faster)"
+printf '%-22s %-5s %-7s %10s %10s %7s\n' model mode threads native xnnpack ratio
+for m in "${bench_models[@]}"; do
+  for mode in full part; do
+    for threads in 1 2; do
+      declare -A samples=([native]="" [xnnpack]="")
+      for ((r = 0; r < rounds; r++)); do
+        for backend in native xnnpack; do
+          out=$("$nestrt" bench -m "$models/$m.nest" --mode "$mode" --threads "$threads" --backend "$backend" \
+            --runs "$runs" --warmup 3 2>/dev/null)
+          samples[$backend]+=" $(awk '/^latency ms:/ { print $6 }' <<<"$out")"
+          if [ "$backend" = native ]; then
+            read -r v u < <(sed -n 's/.*weights resident \([0-9.]*\) \([KMG]*i*B\) of.*/\1 \2/p' <<<"$out")
+            resident[$m/$mode]=$(to_bytes "$v" "$u")
+          fi
+        done
+      done
+      for backend in native xnnpack; do
+        latency[$m/$mode/$threads/$backend]=$(median <<<"${samples[$backend]}")
+      done
+      n=${latency[$m/$mode/$threads/native]}
+      x=${latency[$m/$mode/$threads/xnnpack]}
+      printf '%-22s %-5s %-7s %10.3f %10.3f %7.2f\n' "$m" "$mode" "$threads" "$n" "$x" \
+        "$(awk -v a="$x" -v b="$n" 'BEGIN { print a / b }')"
+    done
+  done
+done
+
+# --- switching ------------------------------------------------------------------------------
+switch_summary=""
+switch_model=""
+largest=0
+for m in "${bench_models[@]}"; do
+  echo
+  echo "nestrt bench-switch -m $m.nest --cycles 20"
+  out=$("$nestrt" bench-switch -m "$models/$m.nest" --cycles 20)
+  echo "$out"
+  size=$(stat -c %s "$models/$m.nest")
+  if [ "$size" -gt "$largest" ]; then # the SUMMARY's switch fields: the largest model's
+    largest=$size
+    switch_model=$m
+    switch_summary=$(grep '^SUMMARY switch' <<<"$out")
+  fi
+done
+up_warm=$(sed -n 's/.*up_warm_vs_reload=\([0-9.]*\).*/\1/p' <<<"$switch_summary")
+down_ms=$(sed -n 's/.*down_ms=\([0-9.]*\).*/\1/p' <<<"$switch_summary")
+
+# --- summary --------------------------------------------------------------------------------
+echo
+echo "load average after: $(load) on $(nproc) cores"
+echo "fields: native_vs_xnnpack = XNNPACK/native latency, full mode (>1: nestrt faster), 1 thread and 2 (_2t);"
+echo "switch fields of $switch_model; part_resident_ratio = part/full resident weight bytes of each model"
+line="SUMMARY e2e"
+for m in "${bench_models[@]}"; do
+  r1=$(awk -v a="${latency[$m/full/1/xnnpack]}" -v b="${latency[$m/full/1/native]}" 'BEGIN { printf "%.2f", a / b }')
+  r2=$(awk -v a="${latency[$m/full/2/xnnpack]}" -v b="${latency[$m/full/2/native]}" 'BEGIN { printf "%.2f", a / b }')
+  pr=$(awk -v a="${resident[$m/part]}" -v b="${resident[$m/full]}" 'BEGIN { printf "%.3f", a / b }')
+  line+=" $m native_vs_xnnpack=$r1 native_vs_xnnpack_2t=$r2 part_resident_ratio=$pr"
+done
+line+=" switch_up_warm_vs_reload=$up_warm switch_down_ms=$down_ms"
+echo "$line"
