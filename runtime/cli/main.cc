@@ -26,7 +26,13 @@ int main(int argc, char** argv) {
                  "CPU runs, or $NESTRT_KERNELS); one the CPU lacks is an error");
   std::vector<nestrt::cli::Command> commands;
   for (const auto& r : registered) commands.push_back(r.factory(app));
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; a usage error prints CLI11's message and exits 2 (as
+    // nestrt-convert does), keeping 1 for errors of the work itself.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   try {
     if (!kernels.empty()) nestrt::kernels::set_variant(nestrt::kernels::parse_variant(kernels));
     for (const auto& command : commands) {
