@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "file_helpers.h"
 #include "nestrt/converter/error.h"
 #include "onnx_builder.h"
-#include "file_helpers.h"
 
 namespace nestrt::converter::testing {
 

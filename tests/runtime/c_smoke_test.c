@@ -5,14 +5,13 @@
 
 #include "nestrt/nestrt.h"
 
-#define CHECK(call)                                                             \
-  do {                                                                          \
-    nestrt_status s_ = (call);                                                  \
-    if (s_ != NESTRT_OK) {                                                      \
-      fprintf(stderr, "%s failed: %s: %s\n", #call, nestrt_status_string(s_), \
-              nestrt_last_error());                                             \
-      return 1;                                                                 \
-    }                                                                           \
+#define CHECK(call)                                                                                 \
+  do {                                                                                              \
+    nestrt_status s_ = (call);                                                                      \
+    if (s_ != NESTRT_OK) {                                                                          \
+      fprintf(stderr, "%s failed: %s: %s\n", #call, nestrt_status_string(s_), nestrt_last_error()); \
+      return 1;                                                                                     \
+    }                                                                                               \
   } while (0)
 
 int main(int argc, char** argv) {
