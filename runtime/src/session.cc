@@ -6,6 +6,7 @@
 #include <new>
 
 #include "executor.h"
+#include "nestrt/kernels/dispatch.h"
 #include "xnnpack_backend.h"
 
 namespace nestrt::runtime {
@@ -15,6 +16,9 @@ void Session::PoolDeleter::operator()(pthreadpool_t pool) const {
 }
 
 Session::Session(Model& model, const SessionOptions& options) : model_(model), options_(options) {
+  // Resolve the kernel dispatch now: the first resolution probes the CPU and may allocate, which
+  // the inference path must not (found by the allocation-failure test on the neon CPUs).
+  kernels::active_variant();
   const GraphPlan& plan = model.plan();
   const ArenaPlan& arena = model.arena();
   std::vector<size_t> offsets = arena.offsets;
