@@ -9,7 +9,6 @@
 #include "nestrt/format/model_file.h"
 #include "nestrt/nestrt.h"
 #include "session.h"
-#include "xnnpack_backend.h"
 
 struct nestrt_model {
   std::unique_ptr<nestrt::runtime::Model> impl;
@@ -290,11 +289,7 @@ nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_op
     session_options.poison = opts.debug_checks != 0;
     session_options.threads = opts.threads > 1 ? opts.threads : 1;
     session_options.backend = opts.backend;
-    try {
-      handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl, session_options);
-    } catch (const nestrt::runtime::XnnpackUnsupported& e) {
-      return fail(NESTRT_UNSUPPORTED, e.what());
-    }
+    handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl, session_options);
     *session = handle.release();
     return NESTRT_OK;
   });

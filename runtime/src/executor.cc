@@ -93,8 +93,7 @@ size_t op_scratch_bytes(const OpPlan& op, size_t threads) {
 void execute(const GraphPlan& plan, uint32_t level, int8_t* const* tensors, int8_t* scratch, pthreadpool_t pool) {
   const kernels::Variant variant = kernels::active_variant();  // one variant for the whole run
   for (const OpPlan& op : plan.ops) {
-    const bool part = op.low_rank >= 0 && static_cast<uint32_t>(op.low_rank) < level;
-    run_op(plan, op, part ? NestMode::kPart : NestMode::kFull, variant, tensors, scratch, pool);
+    run_op(plan, op, op.part_at(level) ? NestMode::kPart : NestMode::kFull, variant, tensors, scratch, pool);
   }
 }
 

@@ -34,6 +34,8 @@ struct OpPlan {
   kernels::NestedPlanes planes;  // weighted ops
   kernels::ChannelQuant full_quant, part_quant;
   int low_rank = -1;  // weighted ops: place in the release order of graded switching (low-plane order)
+  // Level k runs the first k ops of the release order in part mode.
+  bool part_at(uint32_t level) const { return low_rank >= 0 && static_cast<uint32_t>(low_rank) < level; }
 };
 
 // One step of graded switching: level k runs the weighted ops of rank < k in part mode.

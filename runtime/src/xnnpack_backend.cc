@@ -95,7 +95,7 @@ XnnpackBackend::XnnpackBackend(const GraphPlan& plan, int8_t* const* tensors, pt
   // Build every op in the mode `level` gives it; weighted ops are also built once in their other
   // mode, so parameters only that mode uses (its multipliers) are refused here and not mid-run.
   for (size_t i = 0; i < plan.ops.size(); ++i) {
-    const bool part = part_at(plan.ops[i], level);
+    const bool part = plan.ops[i].part_at(level);
     if (plan.ops[i].planes.count != 0) build(i, !part, false);
     build(i, part);
   }
@@ -213,7 +213,7 @@ void XnnpackBackend::run(uint32_t level) {
   if (level != level_) {
     for (size_t i = 0; i < plan_.ops.size(); ++i) {
       const OpPlan& op = plan_.ops[i];
-      if (op.planes.count != 0 && part_at(op, level) != ops_[i].part) build(i, part_at(op, level));
+      if (op.planes.count != 0 && op.part_at(level) != ops_[i].part) build(i, op.part_at(level));
     }
     level_ = level;
   }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "graph.h"
+#include "model.h"
 #include "nestrt/kernels/gemm.h"
 
 typedef struct xnn_operator* xnn_operator_t;
@@ -24,9 +25,9 @@ namespace nestrt::runtime {
 
 // The graph has an operator (or a parameter) this XNNPACK version cannot express; the message
 // names it. The C API reports it as NESTRT_UNSUPPORTED.
-class XnnpackUnsupported : public std::runtime_error {
+class XnnpackUnsupported : public UnsupportedError {
  public:
-  using std::runtime_error::runtime_error;
+  using UnsupportedError::UnsupportedError;
 };
 
 class XnnpackBackend {
@@ -58,9 +59,6 @@ class XnnpackBackend {
   // read_weights false: zero weights (checks the mode's parameters without touching its planes,
   // whose low half may be paged out).
   void build(size_t index, bool part, bool read_weights = true);
-  bool part_at(const OpPlan& op, uint32_t level) const {
-    return op.low_rank >= 0 && static_cast<uint32_t>(op.low_rank) < level;
-  }
 
   const GraphPlan& plan_;
   int8_t* const* tensors_;
