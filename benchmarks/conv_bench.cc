@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "nestrt/format/plane_coding.h"
 #include "nestrt/kernels/dispatch.h"
 #include "nestrt/kernels/gemm.h"
 #include "nestrt/kernels/reference.h"
@@ -52,6 +53,8 @@ std::vector<Shape> load_shapes(const std::string& dir, const std::string& model)
 struct Problem {
   nk::ConvGeometry g;
   std::vector<int8_t> input, high, low, decoded, output, scratch;
+  std::vector<uint8_t> high_bytes, low_bytes;
+  nestrt::format::PlaneCoding high_coding{6, 0}, low_coding{2, 0};
   std::vector<int32_t> bias;
   std::vector<float> multiplier, kernel_scale;
   double ops = 0;  // 2 * MACs
@@ -70,6 +73,8 @@ struct Problem {
     for (auto& v : high) v = static_cast<int8_t>(hd(rng));
     for (auto& v : low) v = static_cast<int8_t>(ld(rng));
     for (size_t i = 0; i < weights; ++i) decoded[i] = static_cast<int8_t>(high[i] * 4 + low[i]);
+    // Bit-packed as the converter writes 8:6 planes: 6-bit high, 2-bit low (this low range).
+    high_bytes = nestrt::format::pack_plane(high, high_coding), low_bytes = nestrt::format::pack_plane(low, low_coding);
     output.resize(size_t(g.out_h) * g.out_w * s.out_c);
     scratch.resize(nk::qs8_conv2d_nested_scratch_bytes(g));
     bias.assign(size_t(s.out_c), 100);
@@ -77,7 +82,12 @@ struct Problem {
     kernel_scale.assign(size_t(s.out_c), 0.01f);
     ops = 2.0 * double(g.out_h) * g.out_w * s.out_c * s.k * s.k * s.in_c;
   }
-  nk::NestedPlanes planes() const { return {high.data(), low.data(), high.size(), 2}; }
+  nk::NestedPlanes planes() const {
+    return {{high_bytes.data(), high_coding.width, high_coding.offset},
+            {low_bytes.data(), low_coding.width, low_coding.offset},
+            high.size(),
+            2};
+  }
 };
 
 const nk::ActivationParams kAct{1, -3, -128, 127};

@@ -5,19 +5,28 @@
 #include <algorithm>
 #include <map>
 
+#include "nestrt/format/plane_coding.h"
+
 namespace nestrt::converter {
 namespace {
 
 constexpr uint32_t kHighSection = 1;  // file section index = 1 + payload index
 constexpr uint32_t kLowSection = 2;
 
-// Appends a plane at the next kPlaneAlignment boundary of its section; returns its reference.
-fb::BufferRef append_plane(std::vector<uint8_t>& section, uint32_t index, const std::vector<int8_t>& plane) {
+struct EmittedPlane {
+  fb::BufferRef ref;
+  format::PlaneCoding coding;
+};
+
+// Bit-packs a plane in its narrowest coding and appends it at the next kPlaneAlignment boundary of
+// its section.
+EmittedPlane append_plane(std::vector<uint8_t>& section, uint32_t index, const std::vector<int8_t>& plane) {
+  const format::PlaneCoding coding = format::narrowest_plane_coding(plane);
+  const std::vector<uint8_t> bytes = format::pack_plane(plane, coding);
   const uint64_t offset = (section.size() + kPlaneAlignment - 1) / kPlaneAlignment * kPlaneAlignment;
   section.resize(offset, 0);
-  const auto* bytes = reinterpret_cast<const uint8_t*>(plane.data());
-  section.insert(section.end(), bytes, bytes + plane.size());
-  return fb::BufferRef(index, 0, offset, plane.size());
+  section.insert(section.end(), bytes.begin(), bytes.end());
+  return {fb::BufferRef(index, 0, offset, bytes.size()), coding};
 }
 
 flatbuffers::Offset<fb::ModeParams> build_mode(flatbuffers::FlatBufferBuilder& b, const ModeParamsData& p) {
@@ -95,21 +104,23 @@ EmittedModel emit_model(const QuantisedModel& model, const ModelInfo& info) {
   std::stable_sort(by_rank.begin(), by_rank.end(), [](const QuantOperator* x, const QuantOperator* y) {
     return x->weights->low_rank < y->weights->low_rank;
   });
-  std::map<const QuantOperator*, fb::BufferRef> low_refs;
-  for (const QuantOperator* op : by_rank) low_refs[op] = append_plane(low_section, kLowSection, op->weights->low);
+  std::map<const QuantOperator*, EmittedPlane> low_planes;
+  for (const QuantOperator* op : by_rank) low_planes[op] = append_plane(low_section, kLowSection, op->weights->low);
 
   std::vector<flatbuffers::Offset<fb::Operator>> operators;
   for (const QuantOperator& op : model.operators) {
     flatbuffers::Offset<fb::NestedWeights> weights = 0;
     if (op.weights) {
       const NestedLayerWeights& w = *op.weights;
-      const fb::BufferRef high = append_plane(high_section, kHighSection, w.high);
-      const fb::BufferRef low = low_refs.at(&op);
+      const EmittedPlane high = append_plane(high_section, kHighSection, w.high);
+      const EmittedPlane& low = low_planes.at(&op);
       const auto full = build_mode(b, w.full);
       const auto part = build_mode(b, w.part);
-      weights = fb::CreateNestedWeightsDirect(b, fb::WeightLayout::OHWI, &w.shape, &high, &low, full, part,
-                                              static_cast<float>(w.sensitivity), static_cast<float>(w.step_error),
-                                              static_cast<float>(w.step_agreement), w.nested ? -1 : 0);
+      weights = fb::CreateNestedWeightsDirect(
+          b, fb::WeightLayout::OHWI, &w.shape, &high.ref, &low.ref, full, part, static_cast<float>(w.sensitivity),
+          static_cast<float>(w.step_error), static_cast<float>(w.step_agreement), w.nested ? -1 : 0,
+          static_cast<uint8_t>(high.coding.width), static_cast<int8_t>(high.coding.offset),
+          static_cast<uint8_t>(low.coding.width), static_cast<int8_t>(low.coding.offset));
     }
     const auto [options_type, options] = build_options(b, op);
     operators.push_back(fb::CreateOperatorDirect(b, op.name.c_str(), op.code, &op.inputs, &op.outputs, options_type,

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "nestrt/format/plane_coding.h"
+
 namespace nestrt::converter {
 namespace {
 
@@ -71,8 +73,11 @@ ConversionReport make_report(const QuantisedModel& model) {
       if (!w.nested) layer.op += " (no-nest)";
       layer.sqnr_full_db = w.sqnr_full_db;
       layer.sqnr_part_db = w.sqnr_part_db;
-      layer.high_bytes = w.high.size();
-      layer.low_bytes = w.low.size();
+      // The coding emit_model writes (the narrowest one for each plane).
+      layer.high_width = format::narrowest_plane_coding(w.high).width;
+      layer.low_width = format::narrowest_plane_coding(w.low).width;
+      layer.high_bytes = format::packed_plane_bytes(w.high.size(), layer.high_width);
+      layer.low_bytes = format::packed_plane_bytes(w.low.size(), layer.low_width);
       report.high_bytes += layer.high_bytes;
       report.low_bytes += layer.low_bytes;
     }
@@ -82,12 +87,13 @@ ConversionReport make_report(const QuantisedModel& model) {
 }
 
 std::string format_table(const ConversionReport& report) {
-  const std::vector<std::string> header = {"layer",        "op",     "weights (OHWI)", "SQNR full dB",
-                                           "SQNR part dB", "high B", "low B"};
+  const std::vector<std::string> header = {"layer",        "op",       "weights (OHWI)", "SQNR full dB",
+                                           "SQNR part dB", "bits h+l", "high B",         "low B"};
   std::vector<std::vector<std::string>> rows;
   for (const LayerReport& l : report.layers) {
     const bool w = !l.weight_shape.empty();
     rows.push_back({l.name, l.op, w ? l.weight_shape : "-", db(l.sqnr_full_db, w), db(l.sqnr_part_db, w),
+                    w ? std::to_string(l.high_width) + "+" + std::to_string(l.low_width) : "-",
                     w ? std::to_string(l.high_bytes) : "-", w ? std::to_string(l.low_bytes) : "-"});
   }
   std::vector<size_t> widths(header.size());
@@ -133,6 +139,7 @@ std::string to_json(const ConversionReport& report) {
          ", \"sqnr_full_db\": " + (w ? json_number(l.sqnr_full_db) : "null") +
          ", \"sqnr_part_db\": " + (w ? json_number(l.sqnr_part_db) : "null") +
          ", \"high_bytes\": " + std::to_string(l.high_bytes) + ", \"low_bytes\": " + std::to_string(l.low_bytes) +
+         ", \"high_width\": " + std::to_string(l.high_width) + ", \"low_width\": " + std::to_string(l.low_width) +
          ", \"output_scale\": " + json_number(l.output_scale) +
          ", \"output_zero_point\": " + std::to_string(l.output_zero_point) + "}";
   }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "nestrt/format/model_file.h"
+#include "nestrt/format/plane_coding.h"
 
 namespace nestrt::format {
 namespace {
@@ -96,9 +97,18 @@ class MetadataValidator {
                ") lies outside section " + std::to_string(ref->section()) + " of " + std::to_string(s.size) + " bytes");
     }
     if (ref->size() != expected_size) {
-      fail_ref(where + " holds " + std::to_string(ref->size()) + " bytes, the weight shape needs " +
+      fail_ref(where + " holds " + std::to_string(ref->size()) + " bytes, the weight shape and coding need " +
                std::to_string(expected_size));
     }
+  }
+
+  void validate_plane(const std::string& where, const fb::BufferRef* ref, uint64_t elements, PlaneCoding coding,
+                      SectionKind kind) const {
+    if (!plane_coding_valid(coding)) {
+      fail(where + " has coding width " + std::to_string(coding.width) + ", offset " + std::to_string(coding.offset) +
+           " (valid: width 0..8 with every value inside int8)");
+    }
+    validate_ref(where, ref, packed_plane_bytes(elements, coding.width), kind);
   }
 
   void validate_mode(const std::string& where, const fb::ModeParams* m, uint32_t channels) const {
@@ -123,8 +133,10 @@ class MetadataValidator {
       elements *= static_cast<uint64_t>(d);
     }
     if (elements > (uint64_t{1} << 31)) fail(where + " weights are larger than 2^31 elements");
-    validate_ref(where + " high plane", w->high(), elements, SectionKind::kHighPlanes);
-    validate_ref(where + " low plane", w->low(), elements, SectionKind::kLowPlanes);
+    validate_plane(where + " high plane", w->high(), elements, {w->high_width(), w->high_offset()},
+                   SectionKind::kHighPlanes);
+    validate_plane(where + " low plane", w->low(), elements, {w->low_width(), w->low_offset()},
+                   SectionKind::kLowPlanes);
     if (w->low_bits() < -1 || w->low_bits() > 7) {
       fail(where + " weights have low_bits " + std::to_string(w->low_bits()) + " (valid: -1 for the model's, 0..7)");
     }

@@ -80,9 +80,11 @@ void ModelFile::parse_header() {
     throw FormatError(ErrorCode::kBadMagic, path_ + ": bad magic: not a nestrt model file");
   }
   version_ = layout::load<uint32_t>(h + layout::kOffVersion);
-  if (version_ != kFormatVersion) {
+  if (version_ < kOldestReadableVersion || version_ > kFormatVersion) {
     throw FormatError(ErrorCode::kBadVersion, path_ + ": unsupported format version " + std::to_string(version_) +
-                                                  " (this build reads version " + std::to_string(kFormatVersion) + ")");
+                                                  " (this build reads versions " +
+                                                  std::to_string(kOldestReadableVersion) + " to " +
+                                                  std::to_string(kFormatVersion) + ")");
   }
   if (layout::load<uint32_t>(h + layout::kOffByteOrder) != layout::kByteOrderMark) {
     throw FormatError(ErrorCode::kBadByteOrder, path_ + ": byte-order mark mismatch (file written big-endian?)");

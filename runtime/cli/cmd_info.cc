@@ -118,6 +118,19 @@ int info(const InfoOptions& o) {
   std::printf("weights: full mode %s (high + low), part mode %s (high only, %.1f%% of full)\n",
               short_bytes(high + low).c_str(), short_bytes(high).c_str(),
               high + low ? 100.0 * static_cast<double>(high) / static_cast<double>(high + low) : 0.0);
+  uint64_t weights = 0;
+  for (const fb::Operator* op : *m.graph()->operators()) {
+    if (op->weights() == nullptr) continue;
+    uint64_t count = 1;
+    for (int32_t d : *op->weights()->shape()) count *= static_cast<uint64_t>(d);
+    weights += count;
+  }
+  if (weights > 0) {  // plane bytes per weight, padding included
+    const double per = 8.0 / static_cast<double>(weights);
+    std::printf("storage: %llu weights at %.2f bits each (high planes %.2f, low planes %.2f)\n",
+                static_cast<unsigned long long>(weights), per * static_cast<double>(high + low),
+                per * static_cast<double>(high), per * static_cast<double>(low));
+  }
   if (o.levels) print_levels(o);
   if (o.resident) print_resident(o);
   return 0;

@@ -20,6 +20,13 @@ std::string shape_string(const std::vector<int32_t>& shape) {
   return s + "]";
 }
 
+// The validator has checked the shape: four positive dimensions, at most 2^31 elements.
+size_t weight_elements(const fb::NestedWeights& w) {
+  size_t n = 1;
+  for (int32_t d : *w.shape()) n *= static_cast<size_t>(d);
+  return n;
+}
+
 class PlanBuilder {
  public:
   explicit PlanBuilder(const format::ModelFile& file) : file_(file), model_(file.model()) {}
@@ -110,8 +117,8 @@ class PlanBuilder {
   void release_order(const fb::Graph& graph) {
     for (size_t i = 0; i < plan_.ops.size(); ++i) {
       const fb::NestedWeights* w = graph.operators()->Get(static_cast<uint32_t>(i))->weights();
-      if (w == nullptr || plan_.ops[i].planes.low == nullptr) continue;  // not a weighted op
-      const auto* begin = reinterpret_cast<const uint8_t*>(plan_.ops[i].planes.low);
+      if (w == nullptr) continue;  // not a weighted op
+      const auto* begin = static_cast<const uint8_t*>(plan_.ops[i].planes.low.data);
       plan_.release.push_back({i, w->low()->section(), begin, begin + w->low()->size(), w->sensitivity(),
                                w->step_error(), w->step_agreement()});
     }
@@ -127,9 +134,9 @@ class PlanBuilder {
   void weights_plan(const fb::NestedWeights& w, OpPlan& p) {
     const auto high = file_.resolve(*w.high());
     const auto low = file_.resolve(*w.low());
-    p.planes.high = reinterpret_cast<const int8_t*>(high.data());
-    p.planes.low = reinterpret_cast<const int8_t*>(low.data());
-    p.planes.count = high.size();
+    p.planes.high = {high.data(), w.high_width(), w.high_offset()};
+    p.planes.low = {low.data(), w.low_width(), w.low_offset()};
+    p.planes.count = weight_elements(w);
     p.planes.low_bits =
         w.low_bits() >= 0 ? w.low_bits() : model_.nesting()->total_bits() - model_.nesting()->high_bits();
     auto quant = [](const fb::ModeParams& m) {

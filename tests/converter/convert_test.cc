@@ -11,6 +11,7 @@
 #include "nestrt/converter/normalise.h"
 #include "nestrt/converter/onnx_import.h"
 #include "nestrt/format/model_file.h"
+#include "plane_values.h"
 #include "test_util.h"
 
 namespace nestrt::converter {
@@ -30,6 +31,12 @@ ConvertOptions tiny_options(const TempDir& dir) {
   o.calibration_path = dir.file("calib.npy");
   o.labels_path = dir.file("labels.txt");
   return o;
+}
+
+size_t high_count(const fb::NestedWeights& w) {
+  size_t n = 1;
+  for (int32_t d : *w.shape()) n *= static_cast<size_t>(d);
+  return n;
 }
 
 std::string read_all(const std::string& path) {
@@ -82,13 +89,16 @@ TEST(Convert, TinyModelFollowsTheFileContract) {
     EXPECT_EQ(w.high()->offset() % 64, 0u);
     EXPECT_EQ(w.low()->offset() % 64, 0u);
     high_bytes += w.high()->size();
-    const auto high = file->resolve(*w.high());
-    const auto low = file->resolve(*w.low());
+    EXPECT_EQ(w.high_width(), 6);  // 8:6 nearest: 6-bit high parts, low parts in [-2, 3]
+    EXPECT_EQ(w.low_width(), 3);
+    EXPECT_EQ(w.high()->size(), (high_count(w) * 6 + 7) / 8);
+    const std::vector<int8_t> high = nestrt::testing::high_plane_values(*file, w);
+    const std::vector<int8_t> low = nestrt::testing::low_plane_values(*file, w);
     const size_t per_channel = high.size() / static_cast<size_t>(w.shape()->Get(0));
     for (size_t c = 0; c < static_cast<size_t>(w.shape()->Get(0)); ++c) {
       int max_abs = 0;
       for (size_t k = c * per_channel; k < (c + 1) * per_channel; ++k) {
-        const int q = static_cast<int8_t>(high[k]) * 4 + static_cast<int8_t>(low[k]);
+        const int q = high[k] * 4 + low[k];
         ASSERT_LE(std::abs(q), 127);
         max_abs = std::max(max_abs, std::abs(q));
       }
@@ -154,11 +164,13 @@ TEST(Convert, NestingMethodAndWidthReachTheFile) {
   for (const fb::Operator* op : *m.graph()->operators()) {
     if (op->weights() == nullptr) continue;
     SCOPED_TRACE(op->name()->str());
-    const auto high = file->resolve(*op->weights()->high());
-    const auto low = file->resolve(*op->weights()->low());
+    const std::vector<int8_t> high = nestrt::testing::high_plane_values(*file, *op->weights());
+    const std::vector<int8_t> low = nestrt::testing::low_plane_values(*file, *op->weights());
+    EXPECT_LE(op->weights()->high_width(), 4);
+    EXPECT_LE(op->weights()->low_width(), 3);
     int max_abs = 0;
     for (size_t k = 0; k < high.size(); ++k) {
-      const int h = static_cast<int8_t>(high[k]), l = static_cast<int8_t>(low[k]);
+      const int h = high[k], l = low[k];
       EXPECT_GE(h, -8);
       EXPECT_LE(h, 7);
       EXPECT_GE(l, -4);  // squant: l + 1 = 3 bits, signed
@@ -226,15 +238,17 @@ TEST(Convert, NoNestKeepsLayersExactInPartMode) {
   ASSERT_NE(kept, nullptr);
   EXPECT_EQ(kept->low_bits(), 0);
   EXPECT_EQ(one->model().graph()->operators()->Get(0)->name()->str(), weighted[0]);
-  const auto high = one->resolve(*kept->high()), low = one->resolve(*kept->low());
+  const std::vector<int8_t> high = nestrt::testing::high_plane_values(*one, *kept),
+                            low = nestrt::testing::low_plane_values(*one, *kept);
+  EXPECT_EQ(kept->low_width(), 0);  // an all-zero low plane takes no bytes
+  EXPECT_EQ(kept->low()->size(), 0u);
   const auto* orig = nested->model().graph()->operators()->Get(0)->weights();
-  const auto orig_high = nested->resolve(*orig->high()), orig_low = nested->resolve(*orig->low());
+  const std::vector<int8_t> orig_high = nestrt::testing::high_plane_values(*nested, *orig);
+  const std::vector<int8_t> orig_low = nestrt::testing::low_plane_values(*nested, *orig);
   const int l = 2;  // --nest 8:6
   for (size_t i = 0; i < high.size(); ++i) {
-    ASSERT_EQ(static_cast<int8_t>(high[i]),
-              static_cast<int8_t>(orig_high[i]) * (1 << l) + static_cast<int8_t>(orig_low[i]))
-        << i;
-    ASSERT_EQ(low[i], 0u) << i;
+    ASSERT_EQ(high[i], orig_high[i] * (1 << l) + orig_low[i]) << i;
+    ASSERT_EQ(low[i], 0) << i;
   }
 
   // Every layer out: part mode computes exactly what full mode does.

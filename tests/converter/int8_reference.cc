@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "plane_values.h"
+
 namespace nestrt::converter::testing {
 namespace {
 
@@ -32,8 +34,8 @@ Int8Reference::Int8Reference(const format::ModelFile& file, bool part_mode)
 }
 
 Int8Reference::LayerParams Int8Reference::decode(const fb::NestedWeights& weights) const {
-  const auto high = file_.resolve(*weights.high());
-  const auto low = file_.resolve(*weights.low());
+  const std::vector<int8_t> high = nestrt::testing::high_plane_values(file_, weights);
+  const std::vector<int8_t> low = nestrt::testing::low_plane_values(file_, weights);
   const fb::ModeParams& mode = part_mode_ ? *weights.part() : *weights.full();
   const int l =
       weights.low_bits() >= 0 ? weights.low_bits() : model_.nesting()->total_bits() - model_.nesting()->high_bits();
@@ -43,8 +45,8 @@ Int8Reference::LayerParams Int8Reference::decode(const fb::NestedWeights& weight
   p.multiplier.assign(mode.multiplier()->begin(), mode.multiplier()->end());
   p.weights.resize(high.size());
   for (size_t i = 0; i < high.size(); ++i) {
-    const int h = static_cast<int8_t>(high[i]);
-    const int q = part_mode_ ? h : h * (1 << l) + static_cast<int8_t>(low[i]);
+    const int h = high[i];
+    const int q = part_mode_ ? h : h * (1 << l) + low[i];
     p.weights[i] = q - mode.weight_zero_point()->Get(static_cast<uint32_t>(i / per_channel));
   }
   return p;

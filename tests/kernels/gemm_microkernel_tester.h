@@ -13,16 +13,20 @@
 #include <string>
 #include <vector>
 
+#include "nestrt/format/plane_coding.h"
 #include "nestrt/kernels/dispatch.h"
 #include "nestrt/kernels/gemm.h"
 #include "nestrt/kernels/reference.h"
 
 namespace nestrt::kernels::testing {
 
-// Nested planes of random int8 weights q in [-127, 127] (v1 files are symmetric), nearest
-// nesting with h high bits: high = clamp(rint(q / 2^l)), low = q - high * 2^l.
+// Nested planes of random int8 weights q in [-127, 127] (the converter's are symmetric), nearest
+// nesting with h high bits: high = clamp(rint(q / 2^l)), low = q - high * 2^l; bit-packed in the
+// narrowest coding, as the converter writes them (8:6 gives 6-bit high and 3-bit low planes).
 struct RandomNested {
   std::vector<int8_t> high, low;
+  std::vector<uint8_t> high_bytes, low_bytes;
+  format::PlaneCoding high_coding, low_coding;
   int low_bits = 2;
   RandomNested(size_t count, int total_bits, int high_bits, std::mt19937& rng) : low_bits(total_bits - high_bits) {
     std::uniform_int_distribution<int> d(-127, 127);
@@ -34,8 +38,15 @@ struct RandomNested {
       high[i] = static_cast<int8_t>(h);
       low[i] = static_cast<int8_t>(q - h * step);
     }
+    high_coding = format::narrowest_plane_coding(high), low_coding = format::narrowest_plane_coding(low);
+    high_bytes = format::pack_plane(high, high_coding), low_bytes = format::pack_plane(low, low_coding);
   }
-  NestedPlanes planes() const { return {high.data(), low.data(), high.size(), low_bits}; }
+  NestedPlanes planes() const {
+    return {{high_bytes.data(), high_coding.width, high_coding.offset},
+            {low_bytes.data(), low_coding.width, low_coding.offset},
+            high.size(),
+            low_bits};
+  }
 };
 
 inline std::string variant_label(Variant v) {

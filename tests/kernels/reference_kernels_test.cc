@@ -76,7 +76,7 @@ TEST(NestDecodeTest, FullModeRestoresEveryWeightAndPartModeIsTheHighPart) {
       high.push_back(static_cast<int8_t>(h));
       low.push_back(static_cast<int8_t>(v - h * step));
     }
-    NestedPlanes planes{high.data(), low.data(), q.size(), l};
+    NestedPlanes planes{{high.data()}, {low.data()}, q.size(), l};  // one int8 per element (format v1)
     std::vector<int8_t> out(q.size());
     nest_qs8_decode__ref(planes, NestMode::kFull, out.data());
     EXPECT_EQ(out, q) << "8:" << high_bits;

@@ -357,15 +357,6 @@ void decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k
   for (size_t k0 = 0; k0 < kc; k0 += chunk) {
     const size_t len = std::min(chunk, kc - k0);             // multiple of 4
     const size_t real = k0 < k ? std::min(len, k - k0) : 0;  // k-values inside the row
-    if (mode == NestMode::kPart && real == len && (p + 1) * kPanelNR <= oc) {
-      // Part mode is the high plane as is: interleave straight from the plane's rows.
-      const int8_t* rows = planes.high + p * kPanelNR * k + k0;
-      if (ksum) {
-        for (size_t n = 0; n < size_t(kPanelNR); ++n) ksum[n] += row_sum(rows + n * k, len);
-      }
-      interleave_c4(rows, k, len, dst + k0 * kPanelNR);
-      continue;
-    }
     for (size_t n = 0; n < size_t(kPanelNR); ++n) {
       const size_t c = p * kPanelNR + n;
       int8_t* t = tmp + n * chunk;
@@ -373,11 +364,11 @@ void decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k
         std::memset(t, 0, len);
         continue;
       }
-      const int8_t* hi = planes.high + c * k + k0;
+      unpack_plane(planes.high, c * k + k0, real, t);
       if (mode == NestMode::kFull) {
-        decode_row(lb, hi, planes.low + c * k + k0, real, t);
-      } else {
-        std::memcpy(t, hi, real);
+        int8_t low[kChunk];
+        unpack_plane(planes.low, c * k + k0, real, low);
+        decode_row(lb, t, low, real, t);
       }
       std::memset(t + real, 0, len - real);
       if (ksum) ksum[n] += row_sum(t, real);

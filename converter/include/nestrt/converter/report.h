@@ -15,8 +15,10 @@ struct LayerReport {
   std::string weight_shape;  // OHWI, empty without weights
   double sqnr_full_db = 0.0;
   double sqnr_part_db = 0.0;
-  uint64_t high_bytes = 0;
+  uint64_t high_bytes = 0;  // bit-packed plane bytes, as written to the file
   uint64_t low_bytes = 0;
+  int high_width = 0;  // stored bits per weight of each plane
+  int low_width = 0;
   float output_scale = 0.0f;
   int32_t output_zero_point = 0;
 };

@@ -14,7 +14,8 @@
 
 namespace nestrt::format {
 
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;             // what the writer writes
+inline constexpr uint32_t kOldestReadableVersion = 1;     // v1: planes of one int8 per element
 inline constexpr uint64_t kSectionAlignment = 64 * 1024;  // >= every page size we target
 inline constexpr size_t kHeaderFixedSize = 64;
 inline constexpr size_t kSectionEntrySize = 32;

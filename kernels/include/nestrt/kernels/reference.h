@@ -6,14 +6,16 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "nestrt/kernels/packed_plane.h"
+
 namespace nestrt::kernels {
 
 enum class NestMode { kFull, kPart };
 
-// One layer's nested weights as stored in the file (format v1: one int8 per element per plane).
+// One layer's nested weights as stored in the file: count elements in OHWI order per plane.
 struct NestedPlanes {
-  const int8_t* high = nullptr;
-  const int8_t* low = nullptr;  // read only in full mode
+  PackedPlane high;
+  PackedPlane low;  // read only in full mode
   size_t count = 0;
   int low_bits = 0;
 };
