@@ -82,7 +82,13 @@ ConversionReport convert(const ConvertOptions& options, const ProgressFn& progre
   const size_t count =
       std::min(options.calibration_count == 0 ? samples.size() : options.calibration_count, samples.size());
   const std::vector<Range> ranges = calibrate(graph, samples, count, progress, options.ranges);
-  QuantisedModel model = quantise_graph(graph, ranges, nesting, options.not_nested);
+  std::set<std::string> not_nested = options.not_nested;
+  if (options.nest_none) {
+    for (const Node& node : graph.nodes) {
+      if (node.op == OpKind::kConv || node.op == OpKind::kFullyConnected) not_nested.insert(node.name);
+    }
+  }
+  QuantisedModel model = quantise_graph(graph, ranges, nesting, not_nested);
   rank_by_sensitivity(graph, samples, std::min<size_t>(count, kSensitivitySamples), model);
 
   ModelInfo info;

@@ -110,9 +110,16 @@ std::string format_table(const ConversionReport& report) {
   for (const auto& row : rows) out += line(row);
   const uint32_t h = static_cast<uint32_t>(report.nesting.high_bits),
                  n = static_cast<uint32_t>(report.nesting.total_bits);
-  out += "nesting " + std::to_string(n) + ":" + std::to_string(h) + " " + nest_method_name(report.nesting.method) +
-         " (high " + std::to_string(h) + " bits, low " + std::to_string(n - h) + " bits), calibrated on " +
-         std::to_string(report.calibration_samples) + " samples\n";
+  const bool any_nested = std::any_of(report.layers.begin(), report.layers.end(), [](const LayerReport& l) {
+    return !l.weight_shape.empty() && l.op.find("(no-nest)") == std::string::npos;
+  });
+  if (any_nested) {
+    out += "nesting " + std::to_string(n) + ":" + std::to_string(h) + " " + nest_method_name(report.nesting.method) +
+           " (high " + std::to_string(h) + " bits, low " + std::to_string(n - h) + " bits)";
+  } else {
+    out += "no layer nested: a plain " + std::to_string(n) + "-bit model";
+  }
+  out += ", calibrated on " + std::to_string(report.calibration_samples) + " samples\n";
   out += "total: file " + std::to_string(report.file_size) + " bytes, high planes " +
          std::to_string(report.high_bytes) + " bytes, low planes " + std::to_string(report.low_bytes) + " bytes\n";
   return out;

@@ -14,11 +14,14 @@ namespace {
 using nestrt::converter::ConvertOptions;
 using nestrt::io::Preprocess;
 
-// Parses "N:H" into the options; returns an error message or "".
-std::string parse_nesting(const std::string& text, nestrt::converter::NestConfig& nesting) {
+// Parses "N:H" (nested) or "N" (a plain N-bit model) into the options; returns an error message or "".
+std::string parse_nesting(const std::string& text, nestrt::converter::NestConfig& nesting, bool& nest_none) {
   int total = 0, high = 0;
   char extra = 0;
-  if (std::sscanf(text.c_str(), "%d:%d%c", &total, &high, &extra) != 2) return "expected N:H, e.g. 8:6";
+  const int fields = std::sscanf(text.c_str(), "%d:%d%c", &total, &high, &extra);
+  nest_none = fields == 1 && text.find(':') == std::string::npos;
+  if (nest_none) high = total - 1;  // unused: every layer keeps its N bits in the high plane
+  if (fields != 2 && !nest_none) return "expected N:H, e.g. 8:6, or N for a plain N-bit model";
   if (total < 2 || total > 8) return "total bits must be between 2 and 8 (got " + std::to_string(total) + ")";
   if (high < 1 || high >= total) return "high bits must be between 1 and " + std::to_string(total - 1);
   nesting.total_bits = total;
@@ -39,13 +42,14 @@ int main(int argc, char** argv) {
   app.add_option("model", options.input_path, "ONNX float model (.onnx)")->required()->check(CLI::ExistingFile);
   app.add_option("-o,--output", options.output_path, "output .nest file (written atomically)")->required();
   app.add_option("--nest", nest_text,
-                 "nesting TOTAL:HIGH bits: 8:6, 8:5, 8:4, 6:4 ... (weights are quantised to TOTAL bits, so "
-                 "--nest 6:H also gives a separate INT6 model in full mode)")
+                 "nesting TOTAL:HIGH bits: 8:6, 8:5, 8:4, 6:4 ... (weights are quantised to TOTAL bits); or "
+                 "TOTAL alone for a plain model without nesting (--nest 8, --nest 6: the separate-width baselines)")
       ->capture_default_str()
       ->check(CLI::Validator(
           [](std::string& text) {
             nestrt::converter::NestConfig unused;
-            return parse_nesting(text, unused);
+            bool plain = false;
+            return parse_nesting(text, unused, plain);
           },
           "N:H"));
   app.add_option("--nest-method", method_text,
@@ -95,7 +99,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  parse_nesting(nest_text, options.nesting);
+  parse_nesting(nest_text, options.nesting, options.nest_none);
   nestrt::converter::parse_nest_method(method_text, &options.nesting.method);
   nestrt::converter::parse_range_method(range_text, &options.ranges.method);
   options.not_nested.insert(not_nested.begin(), not_nested.end());

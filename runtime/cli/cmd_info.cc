@@ -1,4 +1,5 @@
 // nestrt info: what a model file holds — header, sections and their checksums, nesting, graph.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <map>
@@ -95,8 +96,15 @@ int info(const InfoOptions& o) {
   std::printf("file: %s, %s, format version %u\n", o.model.c_str(), human_bytes(file->file_size()).c_str(),
               file->version());
   const auto& n = *m.nesting();
-  std::printf("nesting: %u:%u (%s): full mode = high*2^%u + low, part mode = high\n", n.total_bits(), n.high_bits(),
-              fb::EnumNameNestMethod(n.method()), n.total_bits() - n.high_bits());
+  const bool any_nested =
+      std::any_of(m.graph()->operators()->begin(), m.graph()->operators()->end(),
+                  [](const fb::Operator* op) { return op->weights() && op->weights()->low_bits() != 0; });
+  if (any_nested) {
+    std::printf("nesting: %u:%u (%s): full mode = high*2^%u + low, part mode = high\n", n.total_bits(), n.high_bits(),
+                fb::EnumNameNestMethod(n.method()), n.total_bits() - n.high_bits());
+  } else {
+    std::printf("nesting: none, a plain %u-bit model (full and part mode compute the same)\n", n.total_bits());
+  }
   if (const auto* p = m.provenance()) {
     std::printf("producer: %s, source %s (xxh64 %016" PRIx64 ")\n", p->producer() ? p->producer()->c_str() : "?",
                 p->source_model() ? p->source_model()->c_str() : "?", p->source_xxh64());

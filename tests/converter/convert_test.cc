@@ -267,6 +267,20 @@ TEST(Convert, NoNestKeepsLayersExactInPartMode) {
   }
   EXPECT_TRUE(nested_differs) << "the nested model's modes should differ, or this test shows nothing";
 
+  // --nest N (nest_none) is every layer out: the same file, byte for byte, and 8 bits per weight.
+  const std::string none_bytes = read_all(options.output_path);
+  options.not_nested = {};
+  options.nest_none = true;
+  options.output_path = dir.file("plain.nest");
+  convert(options);
+  EXPECT_EQ(read_all(options.output_path), none_bytes);
+  for (const auto* op : *none->model().graph()->operators()) {
+    if (op->weights() == nullptr) continue;
+    EXPECT_EQ(op->weights()->high_width(), 8) << op->name()->str();
+    EXPECT_EQ(op->weights()->low()->size(), 0u) << op->name()->str();
+  }
+  options.nest_none = false;
+
   options.not_nested = {"no_such_layer"};
   const std::string error = error_of<ConversionError>([&] { convert(options); });
   EXPECT_NE(error.find("--no-nest 'no_such_layer': no Conv or fully connected node has that name (they are: "),

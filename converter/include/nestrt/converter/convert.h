@@ -20,6 +20,7 @@ struct ConvertOptions {
   size_t calibration_count = 256;
   RangeOptions ranges;               // activation range estimator
   std::set<std::string> not_nested;  // Conv/Gemm node names kept at full precision (--no-nest)
+  bool nest_none = false;            // --nest N: no layer nested, a plain N-bit model (baselines)
   NestConfig nesting;
   float scale = 1.0f / 255.0f;
   std::vector<float> mean;
