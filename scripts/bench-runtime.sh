@@ -5,13 +5,15 @@
 # MobileNetV2-shaped models at 224x224 with random weights; then `nestrt bench-switch`.
 # Backend runs are interleaved and repeated (ROUNDS), and the median of their medians is kept.
 # Ends with one line:
-#   SUMMARY e2e <model> native_vs_xnnpack=R native_vs_xnnpack_2t=R ... switch_up_warm_vs_reload=R
-#           switch_down_ms=T part_resident_ratio=R
+#   SUMMARY e2e <model> native_vs_xnnpack=R native_vs_xnnpack_2t=R part_resident_ratio=R ...
+#           switch_up_warm_vs_reload=R switch_up_cold_vs_bound=R switch_down_ms=T storage_vs_separate=R
 # Conventions: native_vs_xnnpack = XNNPACK median latency / native median latency, full mode
 # (> 1: nestrt is faster; _2t: at 2 threads); switch_up_warm_vs_reload = warm part->full switch /
-# loading the model + first run (< 1: switching is cheaper); switch_down_ms = full->part switch;
-# part_resident_ratio = resident weight bytes in part mode / in full mode. Switch fields are of the
-# largest model benchmarked.
+# loading the model + first run (< 1: switching is cheaper); switch_up_cold_vs_bound = cold
+# part->full switch / reading the low sections sequentially from a cold page cache (the floor);
+# switch_down_ms = full->part switch; part_resident_ratio = resident weight bytes in part mode /
+# in full mode; storage_vs_separate = nested file bytes / (plain INT8 + plain INT6 files, made with
+# nestrt-convert --nest 8 and --nest 6). Switch fields are of the largest model benchmarked.
 # Usage: scripts/bench-runtime.sh [--no-224] [--runs N] [--rounds N]
 #   --no-224    only the shipped model (skips exporting and converting the 224x224 models, ~6 min
 #               the first time; they are cached in the build directory)
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
       shift
       ;;
     -h | --help)
-      sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -65,13 +67,18 @@ mkdir -p "$models"
 
 # --- models ---------------------------------------------------------------------------------
 fashion_data=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
-if [ ! -f "$models/fashion_mnist_resnet.nest" ]; then
+suffix() { [ "$1" = 8:6 ] && echo "" || echo ".int$1"; }
+# A converted model is stale once the converter is newer (e.g. a format change).
+stale() { [ ! -f "$1" ] || [ "$convert" -nt "$1" ]; }
+if stale "$models/fashion_mnist_resnet.nest"; then
   [ -f "$fashion_data" ] || {
     echo "bench-runtime.sh: $fashion_data missing: run scripts/setup.sh" >&2
     exit 1
   }
-  "$convert" "$root/models/fashion_mnist_resnet.onnx" -o "$models/fashion_mnist_resnet.nest" --nest 8:6 \
-    --calib "$fashion_data" --calib-count 512 --labels "$root/models/fashion_mnist_labels.txt" -q
+  for nest in 8:6 8 6; do # the nested model and the plain INT8 and INT6 baselines (--separate)
+    "$convert" "$root/models/fashion_mnist_resnet.onnx" -o "$models/fashion_mnist_resnet$(suffix "$nest").nest" \
+      --nest "$nest" --calib "$fashion_data" --calib-count 512 --labels "$root/models/fashion_mnist_labels.txt" -q
+  done
 fi
 bench_models=(fashion_mnist_resnet)
 
@@ -107,10 +114,12 @@ np.save(f"{out}/calib224.npy", np.random.default_rng(0).standard_normal((8, 3, 2
 PY
     fi
     for m in resnet18 mobilenetv2; do
-      if [ ! -f "$models/$m.nest" ]; then
-        echo "converting $m (8:6, 8 random calibration samples; a few minutes)" >&2
-        "$convert" "$models/$m.onnx" -o "$models/$m.nest" --nest 8:6 --calib "$models/calib224.npy" \
-          --calib-count 8 -q
+      if stale "$models/$m.nest"; then
+        echo "converting $m (8:6, and plain 8 and 6 bits; 8 random calibration samples; a few minutes)" >&2
+        for nest in 8:6 8 6; do
+          "$convert" "$models/$m.onnx" -o "$models/$m$(suffix "$nest").nest" --nest "$nest" \
+            --calib "$models/calib224.npy" --calib-count 8 -q
+        done
       fi
       bench_models+=("$m")
     done
@@ -171,8 +180,8 @@ switch_model=""
 largest=0
 for m in "${bench_models[@]}"; do
   echo
-  echo "nestrt bench-switch -m $m.nest --cycles 20"
-  out=$("$nestrt" bench-switch -m "$models/$m.nest" --cycles 20)
+  echo "nestrt bench-switch -m $m.nest --cycles 20 --separate $m.int8.nest $m.int6.nest"
+  out=$("$nestrt" bench-switch -m "$models/$m.nest" --cycles 20 --separate "$models/$m.int8.nest" "$models/$m.int6.nest")
   echo "$out"
   size=$(stat -c %s "$models/$m.nest")
   if [ "$size" -gt "$largest" ]; then # the SUMMARY's switch fields: the largest model's
@@ -183,6 +192,8 @@ for m in "${bench_models[@]}"; do
 done
 up_warm=$(sed -n 's/.*up_warm_vs_reload=\([0-9.]*\).*/\1/p' <<<"$switch_summary")
 down_ms=$(sed -n 's/.*down_ms=\([0-9.]*\).*/\1/p' <<<"$switch_summary")
+up_cold_bound=$(sed -n 's/.*up_cold_vs_bound=\([0-9.]*\).*/\1/p' <<<"$switch_summary")
+storage=$(sed -n 's/.*storage_vs_separate=\([0-9.]*\).*/\1/p' <<<"$switch_summary")
 
 # --- summary --------------------------------------------------------------------------------
 echo
@@ -196,5 +207,6 @@ for m in "${bench_models[@]}"; do
   pr=$(awk -v a="${resident[$m/part]}" -v b="${resident[$m/full]}" 'BEGIN { printf "%.3f", a / b }')
   line+=" $m native_vs_xnnpack=$r1 native_vs_xnnpack_2t=$r2 part_resident_ratio=$pr"
 done
-line+=" switch_up_warm_vs_reload=$up_warm switch_down_ms=$down_ms"
+line+=" switch_up_warm_vs_reload=$up_warm switch_up_cold_vs_bound=$up_cold_bound switch_down_ms=$down_ms"
+line+=" storage_vs_separate=$storage"
 echo "$line"
