@@ -4,10 +4,18 @@
 #include <numeric>
 
 #include "nestrt/converter/float_executor.h"
+#include "nestrt/format/plane_coding.h"
 #include "weight_layout.h"
 
 namespace nestrt::converter {
 namespace {
+
+// The bytes releasing the layer's low plane frees: its packed size in the file (at least 1, so
+// a layer kept out of nesting, with an empty low plane, ranks by its zero cost).
+double low_plane_bytes(const NestedLayerWeights& w) {
+  const int width = format::narrowest_plane_coding(w.low).width;
+  return static_cast<double>(std::max<uint64_t>(format::packed_plane_bytes(w.low.size(), width), 1));
+}
 
 // Dequantised weights of one mode, back in the node's own layout (the inverse of to_ohwi).
 std::vector<float> dequantised(const Node& node, const NestedLayerWeights& w, bool part, int low_bits) {
@@ -88,8 +96,8 @@ void rank_by_sensitivity(const Graph& graph, const io::SampleSource& samples, si
   std::vector<size_t> order(layers.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return layers[a].weights->sensitivity / static_cast<double>(layers[a].weights->low.size()) <
-           layers[b].weights->sensitivity / static_cast<double>(layers[b].weights->low.size());
+    return layers[a].weights->sensitivity / low_plane_bytes(*layers[a].weights) <
+           layers[b].weights->sensitivity / low_plane_bytes(*layers[b].weights);
   });
   for (size_t rank = 0; rank < order.size(); ++rank) {
     Layer& layer = layers[order[rank]];

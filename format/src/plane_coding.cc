@@ -18,7 +18,17 @@ int highest(PlaneCoding c) {
 }  // namespace
 
 uint64_t packed_plane_bytes(uint64_t count, int width) {
-  return (count * static_cast<uint64_t>(width) + 7) / 8;
+  if (width == 8) return count;
+  return (count + kPlaneBlock - 1) / kPlaneBlock * static_cast<uint64_t>(8 * width);
+}
+
+int plane_part_bits(int width, int part) {
+  for (int i = 0; width > 0; ++i) {
+    const int bits = width >= 4 ? 4 : width >= 2 ? 2 : 1;
+    if (i == part) return bits;
+    width -= bits;
+  }
+  return 0;
 }
 
 bool plane_coding_valid(PlaneCoding c) {
@@ -43,18 +53,26 @@ std::vector<uint8_t> pack_plane(std::span<const int8_t> values, PlaneCoding codi
                                 std::to_string(coding.offset));
   }
   std::vector<uint8_t> bytes(packed_plane_bytes(values.size(), coding.width), 0);
-  const unsigned mask = (1u << coding.width) - 1;
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i] < lowest(coding) || values[i] > highest(coding)) {
       throw std::invalid_argument("value " + std::to_string(values[i]) + " does not fit a " +
                                   std::to_string(coding.width) + "-bit plane with offset " +
                                   std::to_string(coding.offset));
     }
-    if (coding.width == 0) continue;
-    const unsigned field = unsigned(values[i] - coding.offset) & mask;
-    const size_t bit = i * size_t(coding.width);
-    bytes[bit / 8] |= uint8_t(field << (bit % 8));
-    if (bit % 8 + coding.width > 8) bytes[bit / 8 + 1] |= uint8_t(field >> (8 - bit % 8));
+    if (coding.width == 8) {
+      bytes[i] = static_cast<uint8_t>(values[i]);
+      continue;
+    }
+    // The field's parts, least significant first, each in its slot of element i's block.
+    unsigned field = unsigned(values[i] - coding.offset) & ((1u << coding.width) - 1);
+    const size_t block = i / kPlaneBlock, e = i % kPlaneBlock;
+    size_t part_start = block * 8 * size_t(coding.width);
+    for (int part = 0, bits; (bits = plane_part_bits(coding.width, part)) != 0; ++part) {
+      const size_t part_bytes = 8 * size_t(bits);
+      bytes[part_start + e % part_bytes] |= uint8_t((field & ((1u << bits) - 1)) << (bits * (e / part_bytes)));
+      field >>= bits;
+      part_start += part_bytes;
+    }
   }
   return bytes;
 }

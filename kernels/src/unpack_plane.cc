@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -6,68 +7,103 @@
 namespace nestrt::kernels {
 namespace {
 
-static_assert(std::endian::native == std::endian::little, "planes are little-endian bit streams");
+constexpr size_t kBlock = 64;  // elements per block of a width 1..7 plane
 
-// One element anywhere in the stream: its field spans at most two bytes (width <= 8).
-int8_t element(const uint8_t* src, size_t i, int width, int offset) {
-  const size_t bit = i * size_t(width);
-  const unsigned shift = unsigned(bit & 7);
-  unsigned v = unsigned(src[bit >> 3]) >> shift;
-  if (shift + unsigned(width) > 8) v |= unsigned(src[(bit >> 3) + 1]) << (8 - shift);
-  const unsigned sign = 1u << (width - 1);
-  const int field = int((v & ((sign << 1) - 1)) ^ sign) - int(sign);
-  return int8_t(field + offset);
+constexpr uint64_t kBytes1 = 0x0101010101010101ull;  // a byte value repeated in all 8 bytes
+
+constexpr int part_bits(int remaining) {
+  return remaining >= 4 ? 4 : remaining >= 2 ? 2 : 1;
 }
 
-// Eight elements start on a byte boundary and fill exactly W bytes: one load, constant shifts.
+uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// ORs one P-bit part of a block into the 64 field bytes (8 words): byte b of the part holds
+// element b + 8P*j at bits [P*j, P*(j+1)). SWAR: one shift and byte mask moves 8 elements.
+template <int P>
+void add_part(const uint8_t* src, unsigned shift, uint64_t* fields) {
+  constexpr uint64_t kMask = ((1u << P) - 1) * kBytes1;
+  for (int w = 0; w < P; ++w) {
+    const uint64_t v = load64(src + 8 * w);
+    for (int j = 0; j < 8 / P; ++j) fields[w + P * j] |= ((v >> (P * j)) & kMask) << shift;
+  }
+}
+
+// Bytewise a + b (mod 256 in each byte) without carries between bytes.
+uint64_t add_bytes(uint64_t a, uint64_t b) {
+  constexpr uint64_t kLow7 = 0x7f * kBytes1, kHigh = 0x80 * kBytes1;
+  return ((a & kLow7) + (b & kLow7)) ^ ((a ^ b) & kHigh);
+}
+
+// Blocks of 64 elements (little-endian words): the parts, least significant first, then sign
+// extension and offset in modular byte arithmetic, (field ^ sign) + (offset - sign), exact
+// because every value is int8.
 template <int W>
-void unpack_groups(const uint8_t* src, size_t groups, int offset, int8_t* out) {
-  for (size_t g = 0; g < groups; ++g, src += W, out += 8) {
-    uint64_t word = 0;
-    std::memcpy(&word, src, W);
-    for (int j = 0; j < 8; ++j) {
-      // Shift the field to the top, then arithmetic-shift it back down: sign extension.
-      const int64_t field = int64_t(word << (64 - W * (j + 1))) >> (64 - W);
-      out[j] = int8_t(field + offset);
-    }
+void unpack_blocks(const uint8_t* src, size_t blocks, int offset, int8_t* out) {
+  static_assert(std::endian::native == std::endian::little, "the block layout is read as little-endian words");
+  constexpr int p0 = part_bits(W), p1 = W > p0 ? part_bits(W - p0) : 0, p2 = W - p0 - p1;
+  constexpr uint64_t kSign = (1u << (W - 1)) * kBytes1;
+  const uint64_t add = uint8_t(offset - (1 << (W - 1))) * kBytes1;
+  for (size_t k = 0; k < blocks; ++k, src += 8 * W, out += kBlock) {
+    uint64_t fields[8] = {};
+    add_part<p0>(src, 0, fields);
+    if constexpr (p1 > 0) add_part<p1>(src + 8 * p0, p0, fields);
+    if constexpr (p2 > 0) add_part<p2>(src + 8 * (p0 + p1), p0 + p1, fields);
+    for (uint64_t& f : fields) f = add_bytes(f ^ kSign, add);
+    std::memcpy(out, fields, kBlock);
   }
 }
 
-void unpack_groups(int width, const uint8_t* src, size_t groups, int offset, int8_t* out) {
+using BlocksFn = void (*)(const uint8_t*, size_t, int, int8_t*);
+
+BlocksFn blocks_fn(int width) {
   switch (width) {
-    case 1: return unpack_groups<1>(src, groups, offset, out);
-    case 2: return unpack_groups<2>(src, groups, offset, out);
-    case 3: return unpack_groups<3>(src, groups, offset, out);
-    case 4: return unpack_groups<4>(src, groups, offset, out);
-    case 5: return unpack_groups<5>(src, groups, offset, out);
-    case 6: return unpack_groups<6>(src, groups, offset, out);
-    case 7: return unpack_groups<7>(src, groups, offset, out);
-    default: break;
+    case 1: return unpack_blocks<1>;
+    case 2: return unpack_blocks<2>;
+    case 3: return unpack_blocks<3>;
+    case 4: return unpack_blocks<4>;
+    case 5: return unpack_blocks<5>;
+    case 6: return unpack_blocks<6>;
+    default: return unpack_blocks<7>;
   }
-  if (offset == 0) {
-    std::memcpy(out, src, groups * 8);  // plain int8 (format v1 planes)
-    return;
-  }
-  for (size_t i = 0; i < groups * 8; ++i) out[i] = int8_t(int(int8_t(src[i])) + offset);
 }
 
 }  // namespace
 
 void unpack_plane(const PackedPlane& plane, size_t first, size_t n, int8_t* out) {
-  const int width = plane.width;
-  if (width == 0) {
+  const auto* src = static_cast<const uint8_t*>(plane.data);
+  if (plane.width == 0) {
     std::memset(out, int8_t(plane.offset), n);
     return;
   }
-  const auto* src = static_cast<const uint8_t*>(plane.data);
+  if (plane.width == 8) {  // one int8 per element; offset 0 is the only valid one, but honour it
+    if (plane.offset == 0) {
+      std::memcpy(out, src + first, n);
+    } else {
+      for (size_t i = 0; i < n; ++i) out[i] = int8_t(uint8_t(src[first + i] + unsigned(plane.offset)));
+    }
+    return;
+  }
+  const BlocksFn fn = blocks_fn(plane.width);
+  const size_t block_bytes = 8 * size_t(plane.width), end = first + n;
+  int8_t tmp[kBlock];
   size_t i = first;
-  const size_t end = first + n;
-  for (; i < end && (i & 7) != 0; ++i) *out++ = element(src, i, width, plane.offset);
-  const size_t groups = (end - i) / 8;
-  unpack_groups(width, src + i / 8 * size_t(width), groups, plane.offset, out);
-  out += groups * 8;
-  i += groups * 8;
-  for (; i < end; ++i) *out++ = element(src, i, width, plane.offset);
+  if (i % kBlock != 0) {  // a partial first block
+    const size_t begin = i / kBlock * kBlock, take = std::min(end, begin + kBlock) - i;
+    fn(src + i / kBlock * block_bytes, 1, plane.offset, tmp);
+    std::memcpy(out, tmp + (i - begin), take);
+    out += take, i += take;
+  }
+  const size_t whole = (end - i) / kBlock;  // whole blocks straight into the output
+  fn(src + i / kBlock * block_bytes, whole, plane.offset, out);
+  out += whole * kBlock, i += whole * kBlock;
+  if (i < end) {  // a partial last block
+    fn(src + i / kBlock * block_bytes, 1, plane.offset, tmp);
+    std::memcpy(out, tmp, end - i);
+  }
 }
 
 }  // namespace nestrt::kernels

@@ -11,6 +11,7 @@
 #include "nestrt/converter/normalise.h"
 #include "nestrt/converter/onnx_import.h"
 #include "nestrt/format/model_file.h"
+#include "nestrt/format/plane_coding.h"
 #include "plane_values.h"
 #include "test_util.h"
 
@@ -91,7 +92,7 @@ TEST(Convert, TinyModelFollowsTheFileContract) {
     high_bytes += w.high()->size();
     EXPECT_EQ(w.high_width(), 6);  // 8:6 nearest: 6-bit high parts, low parts in [-2, 3]
     EXPECT_EQ(w.low_width(), 3);
-    EXPECT_EQ(w.high()->size(), (high_count(w) * 6 + 7) / 8);
+    EXPECT_EQ(w.high()->size(), format::packed_plane_bytes(high_count(w), 6));
     const std::vector<int8_t> high = nestrt::testing::high_plane_values(*file, w);
     const std::vector<int8_t> low = nestrt::testing::low_plane_values(*file, w);
     const size_t per_channel = high.size() / static_cast<size_t>(w.shape()->Get(0));

@@ -43,6 +43,10 @@ void model_seeds(const fs::path& dir) {
       {"tiny86", {}},
       {"tiny84", {.height = 4, .width = 4, .in_channels = 1, .conv_channels = 8, .classes = 2, .high_bits = 4}},
       {"tiny85", {.height = 3, .width = 7, .in_channels = 2, .conv_channels = 5, .classes = 4, .high_bits = 5}},
+      // Bit-packed planes (format v2, as the converter writes them): 6+3 and 4+5 bits per weight.
+      {"tiny86-packed", {.packed = true}},
+      {"tiny84-packed",
+       {.height = 4, .width = 4, .in_channels = 1, .conv_channels = 8, .classes = 2, .high_bits = 4, .packed = true}},
   };
   for (const auto& [name, spec] : specs) {
     nestrt::testing::TempPath path(name + ".nest");
@@ -53,7 +57,7 @@ void model_seeds(const fs::path& dir) {
     append_sized(load, file->section_bytes(1));
     append(load, file->section_bytes(2));
     write(dir / "model_load_fuzzer" / name, load);
-    if (name == "tiny86") write(dir / "model_file_fuzzer" / name, nestrt::testing::read_file(path.str()));
+    if (name.rfind("tiny86", 0) == 0) write(dir / "model_file_fuzzer" / name, nestrt::testing::read_file(path.str()));
   }
 }
 

@@ -37,7 +37,7 @@ TEST(PackedPlaneTest, UnpacksEverySliceOfEveryWidth) {
       ASSERT_TRUE(format::plane_coding_valid(c)) << width << " " << offset;
       const int lo = width ? offset - (1 << (width - 1)) : offset,
                 hi = width ? offset + (1 << (width - 1)) - 1 : offset;
-      for (size_t count : {size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{37}, size_t{64}}) {
+      for (size_t count : {size_t{1}, size_t{9}, size_t{63}, size_t{64}, size_t{65}, size_t{130}}) {
         const std::vector<int8_t> values = random_values(count, lo, hi, rng);
         const std::vector<uint8_t> packed = pack_plane(values, c);
         ASSERT_EQ(packed.size(), format::packed_plane_bytes(count, width));

@@ -79,6 +79,36 @@ TEST_F(CApiTest, ModesServeDifferentWeightsAndSwitchingMatchesAFreshLoad) {
   nestrt_model_release(part);
 }
 
+// The same weights as bit-packed planes (6-bit high, 3-bit low) and as one int8 per element
+// (format v1's planes): the same outputs in both modes, from fewer bytes, and part mode keeps
+// only the high plane.
+TEST_F(CApiTest, PackedPlanesServeTheSameWeightsFromFewerBytes) {
+  for (int high_bits : {6, 5, 4}) {
+    SCOPED_TRACE("8:" + std::to_string(high_bits));
+    nestrt::testing::TinyModelSpec spec;
+    spec.high_bits = high_bits;
+    spec.conv_channels = 37;  // planes of 999 and 111 elements: whole and partial 64-element blocks
+    TempPath bytes_path("bytes.nest"), packed_path("packed.nest");
+    write_tiny_model(bytes_path.str(), spec);
+    spec.packed = true;
+    write_tiny_model(packed_path.str(), spec);
+    for (nestrt_mode mode : {NESTRT_MODE_FULL, NESTRT_MODE_PART}) {
+      nestrt_model* a = nestrt::testing::load_model(bytes_path.str(), mode);
+      nestrt_model* b = nestrt::testing::load_model(packed_path.str(), mode);
+      ASSERT_NE(a, nullptr);
+      ASSERT_NE(b, nullptr);
+      EXPECT_EQ(run(a), run(b)) << "mode " << mode;
+      nestrt_stats sa, sb;
+      ASSERT_EQ(nestrt_model_stats(a, &sa), NESTRT_OK);
+      ASSERT_EQ(nestrt_model_stats(b, &sb), NESTRT_OK);
+      EXPECT_LT(sb.high_bytes, sa.high_bytes);
+      EXPECT_LT(sb.low_bytes, sa.low_bytes);
+      nestrt_model_release(a);
+      nestrt_model_release(b);
+    }
+  }
+}
+
 TEST_F(CApiTest, RejectsWrongBufferSizesAndNullArguments) {
   nestrt_model* m = load(NESTRT_MODE_FULL);
   nestrt_session* s = nullptr;

@@ -10,7 +10,7 @@
 
 namespace nestrt::testing {
 
-// Element i: the two's-complement `width`-bit field at bits [i*width, (i+1)*width), plus offset.
+// Element i of a plane in the given coding (docs/format.md "Weight planes").
 int8_t plane_element(std::span<const uint8_t> bytes, size_t i, int width, int offset);
 
 // Every element of one operator's high or low plane in a loaded file.

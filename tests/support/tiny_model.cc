@@ -9,6 +9,7 @@
 #include <random>
 
 #include "nestrt/format/model_file.h"
+#include "nestrt/format/plane_coding.h"
 
 namespace nestrt::testing {
 namespace {
@@ -19,22 +20,49 @@ struct Planes {
   std::vector<uint8_t> high, low;
 };
 
+struct LayerPlanes {
+  fb::BufferRef high, low;
+  format::PlaneCoding high_coding, low_coding;
+};
+
+// Appends a plane at the next 64-byte boundary of its section, as one int8 per element or (packed)
+// in its narrowest coding.
+fb::BufferRef append_plane(std::vector<uint8_t>& section, uint32_t index, const std::vector<int8_t>& values,
+                           bool packed, format::PlaneCoding* coding) {
+  while (section.size() % 64) section.push_back(0);
+  const uint64_t offset = section.size();
+  *coding = packed ? format::narrowest_plane_coding(values) : format::PlaneCoding{};
+  const std::vector<uint8_t> bytes = format::pack_plane(values, *coding);
+  section.insert(section.end(), bytes.begin(), bytes.end());
+  return fb::BufferRef(index, 0, offset, bytes.size());
+}
+
 // Random int8 weights nested per design §4 (nearest): q = high * 2^l + low.
-fb::BufferRef add_weights(Planes& planes, size_t count, int low_bits, int high_bits, std::mt19937& rng,
-                          fb::BufferRef* low_ref) {
+LayerPlanes add_weights(Planes& planes, size_t count, int low_bits, int high_bits, bool packed, std::mt19937& rng) {
   std::uniform_int_distribution<int> dist(-127, 127);
   const int step = 1 << low_bits;
   const int hi_max = (1 << (high_bits - 1)) - 1, hi_min = -(1 << (high_bits - 1));
-  const uint64_t offset = planes.high.size();
+  std::vector<int8_t> high, low;
   for (size_t i = 0; i < count; ++i) {
     const int q = dist(rng);
     int h = static_cast<int>(std::nearbyint(static_cast<double>(q) / step));
     h = std::min(std::max(h, hi_min), hi_max);
-    planes.high.push_back(static_cast<uint8_t>(static_cast<int8_t>(h)));
-    planes.low.push_back(static_cast<uint8_t>(static_cast<int8_t>(q - h * step)));
+    high.push_back(static_cast<int8_t>(h));
+    low.push_back(static_cast<int8_t>(q - h * step));
   }
-  *low_ref = fb::BufferRef(2, 0, offset, count);
-  return fb::BufferRef(1, 0, offset, count);
+  LayerPlanes p;
+  p.high = append_plane(planes.high, 1, high, packed, &p.high_coding);
+  p.low = append_plane(planes.low, 2, low, packed, &p.low_coding);
+  return p;
+}
+
+flatbuffers::Offset<fb::NestedWeights> nested_weights(flatbuffers::FlatBufferBuilder& b,
+                                                      const std::vector<int32_t>& shape, const LayerPlanes& p,
+                                                      flatbuffers::Offset<fb::ModeParams> full,
+                                                      flatbuffers::Offset<fb::ModeParams> part) {
+  return fb::CreateNestedWeightsDirect(b, fb::WeightLayout::OHWI, &shape, &p.high, &p.low, full, part, 0.0f, 0.0f, 1.0f,
+                                       -1, uint8_t(p.high_coding.width), int8_t(p.high_coding.offset),
+                                       uint8_t(p.low_coding.width), int8_t(p.low_coding.offset));
 }
 
 flatbuffers::Offset<fb::ModeParams> mode_params(flatbuffers::FlatBufferBuilder& b, int channels, float multiplier,
@@ -67,21 +95,17 @@ void write_tiny_model(const std::string& path, const TinyModelSpec& s) {
       tensor(b, "logits", {1, s.classes}, s.logits_scale, 5),
   };
 
-  fb::BufferRef conv_low, fc_low;
-  const fb::BufferRef conv_high =
-      add_weights(planes, size_t(s.conv_channels) * 9 * size_t(s.in_channels), l, s.high_bits, rng, &conv_low);
+  const LayerPlanes conv_planes =
+      add_weights(planes, size_t(s.conv_channels) * 9 * size_t(s.in_channels), l, s.high_bits, s.packed, rng);
   const auto conv_weights_shape = std::vector<int32_t>{s.conv_channels, 3, 3, s.in_channels};
-  const auto conv_w = fb::CreateNestedWeightsDirect(b, fb::WeightLayout::OHWI, &conv_weights_shape, &conv_high,
-                                                    &conv_low, mode_params(b, s.conv_channels, 0.004f, rng),
-                                                    mode_params(b, s.conv_channels, 0.016f, rng));
-  while (planes.high.size() % 64) planes.high.push_back(0), planes.low.push_back(0);
-  fb::BufferRef fc_high =
-      add_weights(planes, size_t(s.classes) * size_t(s.conv_channels), l, s.high_bits, rng, &fc_low);
-  fc_high = fb::BufferRef(1, 0, fc_high.offset() + s.fc_high_offset_shift, fc_high.size());
+  const auto conv_w = nested_weights(b, conv_weights_shape, conv_planes, mode_params(b, s.conv_channels, 0.004f, rng),
+                                     mode_params(b, s.conv_channels, 0.016f, rng));
+  LayerPlanes fc_planes =
+      add_weights(planes, size_t(s.classes) * size_t(s.conv_channels), l, s.high_bits, s.packed, rng);
+  fc_planes.high = fb::BufferRef(1, 0, fc_planes.high.offset() + s.fc_high_offset_shift, fc_planes.high.size());
   const auto fc_weights_shape = std::vector<int32_t>{s.classes, 1, 1, s.conv_channels};
-  const auto fc_w = fb::CreateNestedWeightsDirect(b, fb::WeightLayout::OHWI, &fc_weights_shape, &fc_high, &fc_low,
-                                                  mode_params(b, s.classes, 0.003f, rng, s.fc_bias),
-                                                  mode_params(b, s.classes, 0.012f, rng, s.fc_bias));
+  const auto fc_w = nested_weights(b, fc_weights_shape, fc_planes, mode_params(b, s.classes, 0.003f, rng, s.fc_bias),
+                                   mode_params(b, s.classes, 0.012f, rng, s.fc_bias));
 
   auto io = [&](std::vector<int32_t> v) { return b.CreateVector(v); };
   const auto conv_opts = fb::CreateConv2DOptions(b, 1, 1, 1, 1, 1, 1, 1, 1, 1);
