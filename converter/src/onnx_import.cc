@@ -54,6 +54,7 @@ class Importer {
   void import_average_pool(const onnx::NodeProto& proto, Node& node);
   void import_global_average_pool(const onnx::NodeProto& proto, Node& node);
   void import_flatten(const onnx::NodeProto& proto, Node& node);
+  void pass_through(const onnx::NodeProto& proto, const Node& node);
   void import_reshape(const onnx::NodeProto& proto, Node& node);
 
   // Shared by the pools: window attributes -> node.pool, returns the output shape.
@@ -214,6 +215,10 @@ void Importer::import_node(const onnx::NodeProto& proto, size_t index) {
     constants_[proto.output(0)] = constant_from_node(proto, where(node));
     return;
   }
+  if (proto.op_type() == "Identity" || proto.op_type() == "Dropout") {
+    pass_through(proto, node);
+    return;
+  }
   const auto handler = handlers().find(proto.op_type());
   if (handler == handlers().end()) {
     throw ConversionError(source_ + ": unsupported operator '" + proto.op_type() + "' (node '" + node.name +
@@ -229,6 +234,31 @@ void Importer::import_node(const onnx::NodeProto& proto, size_t index) {
   (this->*handler->second)(proto, node);
   if (node.output < 0) fail(node, "internal error: no output shape");
   graph_.nodes.push_back(std::move(node));
+}
+
+// Identity, and Dropout at inference, output their input: the output name becomes an alias of
+// the input (an activation or a constant), and no node is added. torch.onnx.export emits
+// Identity for shared and renamed tensors.
+void Importer::pass_through(const onnx::NodeProto& proto, const Node& node) {
+  if (proto.input_size() < 1 || proto.input(0).empty()) fail(node, "input 0 is missing");
+  if (proto.output_size() < 1 || proto.output(0).empty()) fail(node, "has no output");
+  if (proto.op_type() == "Dropout") {
+    if (proto.output_size() > 1 && !proto.output(1).empty() && used_names_.count(proto.output(1)) != 0) {
+      fail(node, "output 1 (the dropout mask) is used, which is not supported");
+    }
+    if (proto.input_size() > 2 && !proto.input(2).empty()) {
+      const ConstantTensor& training = constant(proto, node, 2, "training_mode");
+      if (training.floats.size() != 1 || training.floats[0] != 0.0f) fail(node, "runs in training mode");
+    }
+  }
+  const std::string& in = proto.input(0);
+  if (is_constant(in)) {
+    constants_[proto.output(0)] = constants_.at(in);
+    return;
+  }
+  const auto it = values_by_name_.find(in);
+  if (it == values_by_name_.end()) fail(node, "input '" + in + "' is not produced by a supported operator");
+  values_by_name_[proto.output(0)] = it->second;
 }
 
 void Importer::set_graph_output() {

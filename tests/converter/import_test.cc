@@ -57,6 +57,38 @@ TEST(Import, UnsupportedOperatorNamesOpNodeAndOpset) {
   EXPECT_NE(error.find("m.onnx: unsupported operator 'Softmax' (node 'probs', opset 13)"), std::string::npos) << error;
 }
 
+// torch.onnx.export writes Identity for shared and renamed tensors; Dropout is a no-op at
+// inference. Both become aliases: the same graph and the same outputs as without them.
+TEST(Import, IdentityAndInferenceDropoutAreAliases) {
+  OnnxBuilder plain, with;
+  for (OnnxBuilder* b : {&plain, &with}) {
+    b->input("x", {1, 2, 6, 6});
+    b->initializer("w", {3, 2, 3, 3}, random_floats(54, 1));
+  }
+  plain.node("Conv", {"x", "w"}, {"c"}, "conv");
+  plain.node("Relu", {"c"}, {"y"}, "relu");
+  plain.output("y", 4);
+  with.node("Identity", {"w"}, {"w_alias"}, "weight_identity");  // an alias of a constant
+  with.node("Conv", {"x", "w_alias"}, {"c"}, "conv");
+  with.node("Dropout", {"c"}, {"d"}, "dropout");
+  with.node("Relu", {"d"}, {"r"}, "relu");
+  with.node("Identity", {"r"}, {"y"}, "output_identity");  // the graph output is an alias
+  with.output("y", 4);
+  const Graph a = import_onnx_model(plain.model(), "plain.onnx"), b = import_onnx_model(with.model(), "with.onnx");
+  ASSERT_EQ(b.nodes.size(), a.nodes.size());
+  for (size_t i = 0; i < a.nodes.size(); ++i) EXPECT_EQ(b.nodes[i].op, a.nodes[i].op);
+  const std::vector<float> x = random_floats(72, 2);
+  EXPECT_EQ(FloatExecutor(b).run(x), FloatExecutor(a).run(x));
+
+  OnnxBuilder mask;  // the dropout mask has no inference meaning
+  mask.input("x", {1, 2, 6, 6});
+  mask.node("Dropout", {"x"}, {"d", "m"}, "dropout");
+  mask.node("Add", {"d", "m"}, {"y"}, "add");
+  mask.output("y", 4);
+  const std::string error = error_of<ConversionError>([&] { import_onnx_model(mask.model(), "m.onnx"); });
+  EXPECT_NE(error.find("dropout mask"), std::string::npos) << error;
+}
+
 TEST(Import, UnnamedNodesGetNames) {
   const std::string error =
       error_of<ConversionError>([] { import_onnx_model(conv_then("Sigmoid", "").model(), "m.onnx"); });
