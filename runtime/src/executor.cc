@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "nestrt/kernels/dispatch.h"
+#include "nestrt/kernels/dwconv.h"
 #include "nestrt/kernels/gemm.h"
 #include "nestrt/kernels/reference.h"
 #include "nestrt/kernels/requantize.h"
@@ -14,8 +15,9 @@ namespace {
 namespace fb = nestrt::fb;
 using kernels::NestMode;
 
-// Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path; depthwise, add
-// and pooling stay on the reference kernels for now. Every variant gives the reference's bits.
+// Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path, depthwise
+// convolution on the portable vectorised kernel (every variant but ref); add and pooling stay on
+// the reference kernels for now. Every variant gives the reference's bits.
 void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Variant variant, int8_t* const* tensors,
             int8_t* scratch, pthreadpool_t pool) {
   const int8_t* in = tensors[op.inputs[0]];
@@ -32,8 +34,13 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Var
       }
       break;
     case fb::OpCode::DepthwiseConv2D:
-      kernels::nest_qs8_decode__ref(op.planes, mode, scratch);
-      kernels::qs8_dwconv2d__ref(op.conv, op.activation, in, scratch, quant, out);
+      if (variant != kernels::Variant::kRef && kernels::dwconv_supports(op.conv, quant)) {
+        kernels::nest_qs8_dwconv2d_c16__portable(op.conv, op.activation, in, op.planes, mode, quant, out, scratch,
+                                                 pool);
+      } else {
+        kernels::nest_qs8_decode__ref(op.planes, mode, scratch);
+        kernels::qs8_dwconv2d__ref(op.conv, op.activation, in, scratch, quant, out);
+      }
       break;
     case fb::OpCode::FullyConnected: {
       const kernels::ConvGeometry g = kernels::fully_connected_geometry(op.fc_batch, op.fc_in, op.fc_out);
@@ -86,6 +93,8 @@ size_t op_scratch_bytes(const OpPlan& op, size_t threads) {
       return std::max(op.planes.count,
                       kernels::qs8_conv2d_nested_scratch_bytes(
                           kernels::fully_connected_geometry(op.fc_batch, op.fc_in, op.fc_out), threads));
+    case fb::OpCode::DepthwiseConv2D:
+      return std::max(op.planes.count, kernels::qs8_dwconv2d_nested_scratch_bytes(op.conv));
     default: return op.planes.count;
   }
 }

@@ -12,22 +12,13 @@
 #include "nestrt/kernels/dispatch.h"
 #include "nestrt/kernels/gemm.h"
 #include "nestrt/kernels/reference.h"
+#include "thread_pool.h"
 
 namespace nestrt::kernels {
 namespace {
 
 // A pthreadpool of n threads for the scope.
-class Pool {
- public:
-  explicit Pool(size_t n) : pool_(pthreadpool_create(n)) {}
-  ~Pool() { pthreadpool_destroy(pool_); }
-  Pool(const Pool&) = delete;
-  Pool& operator=(const Pool&) = delete;
-  pthreadpool_t get() const { return pool_; }
-
- private:
-  pthreadpool_t pool_;
-};
+using testing::Pool;
 
 struct Problem {
   ConvGeometry g;

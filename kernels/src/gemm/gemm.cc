@@ -13,20 +13,8 @@
 #include <arm_neon.h>
 #endif
 
+#include "../parallel_for.h"
 #include "../ukernels.h"
-
-// pthreadpool is not built with ThreadSanitizer, so TSan cannot see that its dispatch orders the
-// caller's writes before the workers' reads and the workers' writes before the caller's return:
-// every threaded run would be reported as a race. These annotations tell it what the pool does.
-#if defined(__SANITIZE_THREAD__)
-extern "C" void __tsan_acquire(void* addr);
-extern "C" void __tsan_release(void* addr);
-#define NESTRT_TSAN_ACQUIRE(p) __tsan_acquire(p)
-#define NESTRT_TSAN_RELEASE(p) __tsan_release(p)
-#else
-#define NESTRT_TSAN_ACQUIRE(p) static_cast<void>(p)
-#define NESTRT_TSAN_RELEASE(p) static_cast<void>(p)
-#endif
 
 namespace nestrt::kernels {
 namespace {
@@ -82,26 +70,6 @@ ScratchLayout scratch_layout(const ConvGeometry& g, size_t threads) {
   s.tmp = take(s.threads * kPanelNR * kc);
   s.total = off + kAlign;  // the caller's pointer may be unaligned: room to align it
   return s;
-}
-
-// Runs fn(t) for t in [0, n) on the pool's threads, or inline without a pool. Callers give each
-// t its own slice of scratch.
-template <typename Fn>
-void parallel_for(pthreadpool_t pool, size_t n, Fn fn) {
-  if (pool == nullptr || n <= 1) {
-    for (size_t i = 0; i < n; ++i) fn(i);
-    return;
-  }
-  NESTRT_TSAN_RELEASE(&fn);
-  pthreadpool_parallelize_1d(
-      pool,
-      [](void* ctx, size_t i) {
-        NESTRT_TSAN_ACQUIRE(ctx);
-        (*static_cast<Fn*>(ctx))(i);
-        NESTRT_TSAN_RELEASE(ctx);
-      },
-      &fn, n, 0);
-  NESTRT_TSAN_ACQUIRE(&fn);
 }
 
 size_t pool_threads(pthreadpool_t pool) {

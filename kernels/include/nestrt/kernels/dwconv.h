@@ -1,0 +1,31 @@
+// The fast qs8 depthwise convolution path (channel multiplier 1, NHWC; MobileNet-style layers).
+// The layer's planes are decoded once per run and transposed to [tap][channel] int16, so the
+// innermost loop runs over contiguous channels in blocks of 16: plain C++ that compilers
+// vectorise on every target (SSE2, NEON), with int32 accumulation and the shared requantisation
+// rule (requantize.h) in a form that vectorises. Bit-exact with qs8_dwconv2d__ref.
+#pragma once
+
+#include <cstddef>
+
+#include "nestrt/kernels/reference.h"
+
+// pthreadpool's handle (pthreadpool.h), declared here so users need not see that header.
+typedef struct pthreadpool* pthreadpool_t;
+
+namespace nestrt::kernels {
+
+// True when the fast path computes this problem: groups == in_c == out_c (multiplier 1) and all
+// weight zero points zero.
+bool dwconv_supports(const ConvGeometry& g, const ChannelQuant& q);
+
+// Scratch bytes nest_qs8_dwconv2d_c16__portable needs.
+size_t qs8_dwconv2d_nested_scratch_bytes(const ConvGeometry& g);
+
+// Depthwise convolution from nested planes in one mode; callers check dwconv_supports(). pool:
+// null runs on the calling thread; rows of output pixels are split among the pool's threads. The
+// output bits do not depend on the thread count.
+void nest_qs8_dwconv2d_c16__portable(const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
+                                     const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output,
+                                     void* scratch, pthreadpool_t pool = nullptr);
+
+}  // namespace nestrt::kernels
