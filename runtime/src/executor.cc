@@ -5,6 +5,7 @@
 
 #include "nestrt/kernels/dispatch.h"
 #include "nestrt/kernels/dwconv.h"
+#include "nestrt/kernels/elementwise.h"
 #include "nestrt/kernels/gemm.h"
 #include "nestrt/kernels/reference.h"
 #include "nestrt/kernels/requantize.h"
@@ -16,8 +17,8 @@ namespace fb = nestrt::fb;
 using kernels::NestMode;
 
 // Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path, depthwise
-// convolution on the portable vectorised kernel (every variant but ref); add and pooling stay on
-// the reference kernels for now. Every variant gives the reference's bits.
+// convolution and add on the portable vectorised kernels (every variant but ref); pooling stays
+// on the reference kernels for now. Every variant gives the reference's bits.
 void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Variant variant, int8_t* const* tensors,
             int8_t* scratch, pthreadpool_t pool) {
   const int8_t* in = tensors[op.inputs[0]];
@@ -52,7 +53,13 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Var
       }
       break;
     }
-    case fb::OpCode::Add: kernels::qs8_add__ref(out_elements, op.add, in, tensors[op.inputs[1]], out); break;
+    case fb::OpCode::Add:
+      if (variant != kernels::Variant::kRef) {
+        kernels::qs8_add__portable(out_elements, op.add, in, tensors[op.inputs[1]], out);
+      } else {
+        kernels::qs8_add__ref(out_elements, op.add, in, tensors[op.inputs[1]], out);
+      }
+      break;
     case fb::OpCode::MaxPool2D:
       kernels::qs8_maxpool2d__ref(op.pool, op.activation.output_min, op.activation.output_max, in, out);
       break;

@@ -4,23 +4,13 @@
 #include <cstdint>
 
 #include "../parallel_for.h"
+#include "nestrt/kernels/requantize.h"
 
 namespace nestrt::kernels {
 namespace {
 
 constexpr size_t kBlock = 16;  // channels accumulated together: 64 bytes of int32, a few registers
 constexpr size_t kAlign = 64;
-
-// requantize()'s rule for |scaled| <= 2^22, where adding and subtracting 1.5 * 2^23 rounds to the
-// nearest integer, ties to even, exactly like lrintf; beyond that every result saturates anyway
-// (the int8 clamp follows), so clamping there first changes no output. Vectorisable, unlike lrintf.
-inline int8_t requantize_vectorisable(int32_t acc, float multiplier, int32_t zero_point, int32_t lo, int32_t hi) {
-  constexpr float kBound = 4194304.0f, kMagic = 12582912.0f;
-  float scaled = static_cast<float>(acc) * multiplier;
-  scaled = std::min(std::max(scaled, -kBound), kBound);
-  const int32_t rounded = static_cast<int32_t>((scaled + kMagic) - kMagic) + zero_point;
-  return static_cast<int8_t>(std::min(std::max(rounded, lo), hi));
-}
 
 struct Problem {
   const ConvGeometry& g;
@@ -53,8 +43,8 @@ void pixel_block(const Problem& p, int oy, int ox, size_t c0, size_t n) {
   }
   int8_t* out = p.output + (size_t(oy) * size_t(g.out_w) + size_t(ox)) * channels + c0;
   for (size_t j = 0; j < count; ++j) {
-    out[j] =
-        requantize_vectorisable(acc[j], p.q.multiplier[c0 + j], p.a.output_zero_point, p.a.output_min, p.a.output_max);
+    out[j] = requantize_float_vectorisable(static_cast<float>(acc[j]) * p.q.multiplier[c0 + j], p.a.output_zero_point,
+                                           p.a.output_min, p.a.output_max);
   }
 }
 
