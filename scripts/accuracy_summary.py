@@ -1,24 +1,29 @@
 #!/usr/bin/python3
-"""Summarises scripts/eval-accuracy.sh results: a table, a JSON file, the SUMMARY line and
-optionally a plot of top-1 accuracy against weight bytes.
+"""Summarises scripts/eval-accuracy.sh results for one model: a table, a JSON file, the SUMMARY
+line and optionally a plot of top-1 accuracy against resident weight bytes.
 
-Weight bytes are counted at the packed width of each mode (n bits per weight in full mode, h bits
-in part mode), the size the bit-packed format stores; format v1 keeps one byte per plane element.
+Weight bytes are the file's own (the converter report's bit-packed plane bytes): full mode holds
+the high and low planes of the nested file, part mode the high planes only. A separate INTn
+baseline is counted at n bits per weight, the size of its plain file (nestrt-convert --nest n).
 """
 import argparse
 import json
 import math
 
 
-def weight_count(report_path):
-    with open(report_path) as f:
-        report = json.load(f)
+def load_report(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def weight_count(report):
     return sum(math.prod(layer["weight_shape"]) for layer in report["layers"] if layer.get("weight_shape"))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("results", help="results.jsonl written by eval-accuracy.sh")
+    ap.add_argument("--model", required=True, help="model name for the SUMMARY line and the plot title")
     ap.add_argument("--fp32-from", required=True, help="model card JSON with fp32_test_top1")
     ap.add_argument("--json", required=True, help="write the combined results here")
     ap.add_argument("--plot", help="write a PNG plot here")
@@ -28,16 +33,18 @@ def main():
         fp32 = float(json.load(f)["fp32_test_top1"])
     rows = [json.loads(line) for line in open(args.results) if line.strip()]
     by_name = {r["name"]: r for r in rows}
-    weights = weight_count(rows[0]["report"])
-    points = []  # (label, kind, bits, accuracy)
+    reports = {r["name"]: load_report(r["report"]) for r in rows}
+    weights = weight_count(reports[rows[0]["name"]])
+    points = []  # (label, kind, resident bytes, accuracy)
     for r in rows:
         n, h = (int(x) for x in r["nest"].split(":"))
+        report = reports[r["name"]]
         if r["name"] == "nearest-8:6":
-            points.append(("INT8 full", "full", n, r["full"]))
+            points.append(("INT8 full (nested file)", "full", report["high_bytes"] + report["low_bytes"], r["full"]))
         if n < 8 and r["method"] == "nearest":
-            points.append((f"separate INT{n}", "separate", n, r["full"]))
+            points.append((f"separate INT{n}", "separate", weights * n / 8, r["full"]))
         if n >= 6:  # 4:2 is only there for its full mode, the INT4 baseline
-            points.append((f"{r['nest']} {r['method']} part", r["method"], h, r["part"]))
+            points.append((f"{r['nest']} {r['method']} part", r["method"], report["high_bytes"], r["part"]))
 
     def best(nest, methods=("nearest", "squant")):
         vals = [by_name[f"{m}-{nest}"]["part"] for m in methods if f"{m}-{nest}" in by_name]
@@ -56,9 +63,9 @@ def main():
         "trunc84": by_name["truncate-8:4"]["part"],
     }
     print(f"\n{'configuration':<26}{'bits/weight':>12}{'weight KiB':>12}{'top-1 %':>10}{'vs FP32':>10}")
-    print(f"{'FP32':<26}{32:>12}{weights * 4 / 1024:>12.2f}{fp32:>10.2f}{0:>+10.2f}")
-    for label, _, bits, acc in points:
-        print(f"{label:<26}{bits:>12}{weights * bits / 8 / 1024:>12.2f}{acc:>10.2f}{acc - fp32:>+10.2f}")
+    print(f"{'FP32':<26}{32:>12.2f}{weights * 4 / 1024:>12.2f}{fp32:>10.2f}{0:>+10.2f}")
+    for label, _, nbytes, acc in points:
+        print(f"{label:<26}{nbytes * 8 / weights:>12.2f}{nbytes / 1024:>12.2f}{acc:>10.2f}{acc - fp32:>+10.2f}")
     with open(args.json, "w") as f:
         json.dump({"weights": weights, "fp32": fp32, "configurations": rows, "summary": summary}, f, indent=2)
 
@@ -77,10 +84,10 @@ def main():
         # Labels sharing an x position are stacked from the top down, in accuracy order.
         stacked = {}
         for lbl, k, b, a in sorted(points, key=lambda p: -p[3]):
-            x = round(weights * b / 8 / 1024, 3)
+            x = round(b / 1024, 3)
             stacked[lbl] = len([v for v in stacked.values() if v[1] == x]), x
         for kind, (color, marker) in styles.items():
-            pts = [(weights * b / 8 / 1024, a, lbl) for lbl, k, b, a in points if k == kind]
+            pts = [(b / 1024, a, lbl) for lbl, k, b, a in points if k == kind]
             if not pts:
                 continue
             ax.scatter([p[0] for p in pts], [max(p[1], floor) for p in pts], c=color, marker=marker, label=kind,
@@ -91,16 +98,16 @@ def main():
                             fontsize=6.5, color=color, arrowprops=dict(arrowstyle="-", color=color, lw=0.4))
         ax.set_ylim(floor - 0.3, max(a for _, _, _, a in points) + 0.6)
         ax.axhline(fp32, color="k", linestyle="--", linewidth=0.8, label=f"FP32 {fp32:.2f}%")
-        ax.set_xlabel("resident weight KiB at packed width (h bits part, n bits full)")
+        ax.set_xlabel("resident weight KiB (bit-packed planes: high in part mode, high + low in full mode)")
         ax.set_ylabel("top-1 accuracy, Fashion-MNIST test set (%)")
-        ax.set_title("NestQuant on the shipped Fashion-MNIST ResNet: accuracy vs weight memory")
+        ax.set_title(f"NestQuant on {args.model}: accuracy vs weight memory")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)
         print(f"plot: {args.plot}")
 
-    print("SUMMARY fashion_mnist " + " ".join(f"{k}={v:.2f}" for k, v in summary.items()))
+    print(f"SUMMARY {args.model} " + " ".join(f"{k}={v:.2f}" for k, v in summary.items()))
 
 
 if __name__ == "__main__":
