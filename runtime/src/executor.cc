@@ -7,6 +7,7 @@
 #include "nestrt/kernels/dwconv.h"
 #include "nestrt/kernels/elementwise.h"
 #include "nestrt/kernels/gemm.h"
+#include "nestrt/kernels/pooling.h"
 #include "nestrt/kernels/reference.h"
 #include "nestrt/kernels/requantize.h"
 
@@ -16,9 +17,9 @@ namespace {
 namespace fb = nestrt::fb;
 using kernels::NestMode;
 
-// Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path, depthwise
-// convolution and add on the portable vectorised kernels (every variant but ref); pooling stays
-// on the reference kernels for now. Every variant gives the reference's bits.
+// Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path; depthwise
+// convolution, add and pooling on the portable vectorised kernels (every variant but ref, which
+// runs the reference kernels throughout). Every variant gives the reference's bits.
 void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Variant variant, int8_t* const* tensors,
             int8_t* scratch, pthreadpool_t pool) {
   const int8_t* in = tensors[op.inputs[0]];
@@ -61,11 +62,19 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Var
       }
       break;
     case fb::OpCode::MaxPool2D:
-      kernels::qs8_maxpool2d__ref(op.pool, op.activation.output_min, op.activation.output_max, in, out);
+      if (variant != kernels::Variant::kRef) {
+        kernels::qs8_maxpool2d__portable(op.pool, op.activation.output_min, op.activation.output_max, in, out);
+      } else {
+        kernels::qs8_maxpool2d__ref(op.pool, op.activation.output_min, op.activation.output_max, in, out);
+      }
       break;
     case fb::OpCode::AveragePool2D:
     case fb::OpCode::GlobalAveragePool:
-      kernels::qs8_avgpool2d__ref(op.pool, op.activation, op.pool_multiplier, in, out);
+      if (variant != kernels::Variant::kRef) {
+        kernels::qs8_avgpool2d__portable(op.pool, op.activation, op.pool_multiplier, in, out);
+      } else {
+        kernels::qs8_avgpool2d__ref(op.pool, op.activation, op.pool_multiplier, in, out);
+      }
       break;
     case fb::OpCode::Reshape:
       if (in != out) std::copy_n(in, out_elements, out);  // an arena may alias a reshape in place
