@@ -59,7 +59,7 @@ void rank_by_sensitivity(const Graph& graph, const io::SampleSource& samples, si
     layers.push_back({node, &*op.weights, dequantised(*it, *op.weights, false, op.weights->nested ? l : 0),
                       dequantised(*it, *op.weights, true, op.weights->nested ? l : 0)});
   }
-  if (layers.empty()) return;
+  if (std::none_of(layers.begin(), layers.end(), [](const Layer& l) { return l.weights->nested; })) return;
   for (const Layer& layer : layers) g.nodes[layer.node].weights = layer.full;
 
   count = std::min(count, samples.size());
@@ -87,7 +87,10 @@ void rank_by_sensitivity(const Graph& graph, const io::SampleSource& samples, si
     return d;
   };
 
+  // A layer kept out of nesting computes the same in both modes: no error, and no pass needed
+  // (a plain --nest N model needs none at all).
   for (Layer& layer : layers) {
+    if (!layer.weights->nested) continue;
     g.nodes[layer.node].weights = layer.part;
     layer.weights->sensitivity = deviation().relative_error;
     g.nodes[layer.node].weights = layer.full;
@@ -99,11 +102,14 @@ void rank_by_sensitivity(const Graph& graph, const io::SampleSource& samples, si
     return layers[a].weights->sensitivity / low_plane_bytes(*layers[a].weights) <
            layers[b].weights->sensitivity / low_plane_bytes(*layers[b].weights);
   });
+  Deviation d;  // every layer so far in part mode; unchanged by a layer kept out of nesting
   for (size_t rank = 0; rank < order.size(); ++rank) {
     Layer& layer = layers[order[rank]];
     layer.weights->low_rank = static_cast<int>(rank);
-    g.nodes[layer.node].weights = layer.part;
-    const Deviation d = deviation();
+    if (layer.weights->nested) {
+      g.nodes[layer.node].weights = layer.part;
+      d = deviation();
+    }
     layer.weights->step_error = d.relative_error;
     layer.weights->step_agreement = d.agreement;
   }
