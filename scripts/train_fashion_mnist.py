@@ -1,19 +1,22 @@
 #!/usr/bin/python3
-"""Train the small ResNet that nestrt ships as its real test model, and export it.
+"""Train the small CNNs that nestrt ships as its real test models, and export them.
 
-Trains a ResNet-style CNN (stem conv + maxpool, three basic residual blocks,
-global average pool, linear) on the 60k Fashion-MNIST training images, measures
-FP32 top-1 on the 10k test images and writes into --out (default: models/):
+--arch resnet (default): a ResNet-style CNN (stem conv + maxpool, three basic
+residual blocks, global average pool, linear). --arch mobilenetv2: a
+MobileNetV2-style CNN (inverted residual blocks: 1x1 expand, depthwise 3x3,
+1x1 linear projection, ReLU6, residual adds). Trains on the 60k Fashion-MNIST
+training images, measures FP32 top-1 on the 10k test images and writes into
+--out (default: models/), with NAME = fashion_mnist_<arch>:
 
-  fashion_mnist_resnet.onnx            opset 13, batch 1, input `input` [1,1,28,28],
+  NAME.onnx                            opset 13, batch 1, input `input` [1,1,28,28],
                                        output `logits` [1,10]; BatchNormalization
                                        nodes are kept unfolded on purpose
-  fashion_mnist_resnet.json            accuracy, seed, epochs, preprocessing, labels
+  NAME.json                            accuracy, seed, epochs, preprocessing, labels
   fashion_mnist_labels.txt             the 10 class names in label order
-  fashion_mnist_resnet.fp32_pred.u8    torch FP32 predicted class per test image
-  fashion_mnist_resnet.ref_logits.npy  float32 [64,10] logits of the first 64 test images
+  NAME.fp32_pred.u8                    torch FP32 predicted class per test image
+  NAME.ref_logits.npy                  float32 [64,10] logits of the first 64 test images
   samples/                             first test image of each class as 8-bit PNG
-  README.md                            what each file is and how it was made
+  NAME.md                              what each file is and how it was made
 
 Before writing anything, the exported graph is checked with the onnx package
 (allowed ops only, BatchNormalization present, weights are initializers) and run
@@ -25,7 +28,7 @@ Runtime: roughly 5-8 minutes on 2 CPU cores with the default 12 epochs.
 
 Needs Debian's python3-torch, python3-numpy, python3-pil, python3-onnx and the
 dataset-fashion-mnist package. Usage:
-  /usr/bin/python3 scripts/train_fashion_mnist.py [--epochs N] [--out models/]
+  /usr/bin/python3 scripts/train_fashion_mnist.py [--arch resnet|mobilenetv2] [--epochs N] [--out models/]
 """
 
 import argparse
@@ -46,7 +49,7 @@ from PIL import Image
 
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-MODEL_NAME = "fashion_mnist_resnet"
+MODEL_NAME = "fashion_mnist_resnet"  # set from --arch in main()
 SEED = 20240601
 BATCH_SIZE = 256
 MAX_LR = 0.1
@@ -54,7 +57,7 @@ WEIGHT_DECAY = 5e-4
 OPSET = 13
 NUM_REF_LOGITS = 64
 NUM_NUMPY_CHECK = 16
-ALLOWED_OPS = {"Conv", "BatchNormalization", "Relu", "Add", "MaxPool",
+ALLOWED_OPS = {"Conv", "BatchNormalization", "Relu", "Clip", "Constant", "Add", "MaxPool",
                "GlobalAveragePool", "Flatten", "Gemm"}
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = Path("/usr/share/datasets/fashion-mnist")
@@ -127,6 +130,64 @@ class FashionResNet(nn.Module):
         x = self.block3(self.block2(self.block1(x)))
         x = F.adaptive_avg_pool2d(x, 1)  # exports as GlobalAveragePool
         return self.fc(torch.flatten(x, 1))  # exports as Flatten + Gemm
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2 block: 1x1 expand + BN + ReLU6 (if t > 1), depthwise 3x3 + BN + ReLU6,
+    1x1 linear projection + BN; a residual add when stride 1 keeps the shape."""
+
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        layers = []
+        if expand != 1:
+            layers += [nn.Conv2d(cin, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6()]
+        layers += [nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
+                   nn.BatchNorm2d(hidden), nn.ReLU6(),
+                   nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
+        self.body = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = self.body(x)
+        return x + y if self.residual else y
+
+
+class FashionMobileNetV2(nn.Module):
+    """28x28 -> stem 16 -> [t1 c16 s1] -> [t4 c24 x2 s2] (14x14) -> [t4 c32 x2 s2] (7x7)
+    -> [t4 c64 s2] (4x4) -> 1x1 conv 128 -> GAP -> 10."""
+
+    SETTINGS = [(1, 16, 1, 1), (4, 24, 2, 2), (4, 32, 2, 2), (4, 64, 1, 2)]  # t, c, n, s
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        layers = [nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU6()]
+        cin = 16
+        for t, c, n, s in self.SETTINGS:
+            for i in range(n):
+                layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
+                cin = c
+        layers += [nn.Conv2d(cin, 128, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU6()]
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(128, num_classes)
+
+    def forward(self, x):
+        x = F.adaptive_avg_pool2d(self.features(x), 1)  # exports as GlobalAveragePool
+        return self.fc(torch.flatten(x, 1))
+
+
+ARCHES = {"resnet": FashionResNet, "mobilenetv2": FashionMobileNetV2}
+ARCH_TEXT = {
+    "resnet": """Architecture: conv3x3 1->16 + BN + ReLU, maxpool 2x2 (14x14); basic block 16;
+basic block 16->32 stride 2 (1x1 conv + BN shortcut, 7x7); basic block 32->64
+stride 2 (4x4); global average pool; flatten; linear 64->10.""",
+    "mobilenetv2": """Architecture (MobileNetV2-style): conv3x3 1->16 + BN + ReLU6; inverted residual
+blocks (t = expansion, c = channels, n = repeats, s = first stride) t1 c16 n1 s1,
+t4 c24 n2 s2 (14x14), t4 c32 n2 s2 (7x7), t4 c64 n1 s2 (4x4), each a 1x1 expand +
+BN + ReLU6, a depthwise 3x3 + BN + ReLU6 and a linear 1x1 projection + BN, with a
+residual add where the shape is kept; conv1x1 64->128 + BN + ReLU6; global average
+pool; flatten; linear 128->10.""",
+}
 
 
 # ----------------------------------------------------------------- training
@@ -250,10 +311,15 @@ def _windows(x, kh, kw, stride, pads):
 
 def _conv(inputs, a):
     x, w = inputs[0], inputs[1]
-    assert a.get("group", 1) == 1 and set(a.get("dilations", [1, 1])) == {1}
+    group = a.get("group", 1)
+    assert set(a.get("dilations", [1, 1])) == {1}
+    assert group == 1 or (group == x.shape[1] == w.shape[0] and w.shape[1] == 1), "only dense or depthwise"
     win = _windows(x, w.shape[2], w.shape[3], a.get("strides", [1, 1]),
                    a.get("pads", [0, 0, 0, 0]))
-    y = np.einsum("nchwij,ocij->nohw", win, w, optimize=True)
+    if group == 1:
+        y = np.einsum("nchwij,ocij->nohw", win, w, optimize=True)
+    else:
+        y = np.einsum("nchwij,cij->nchw", win, w[:, 0], optimize=True)
     return y + inputs[2][None, :, None, None] if len(inputs) > 2 else y
 
 
@@ -282,6 +348,8 @@ NUMPY_OPS = {
     "Conv": _conv,
     "BatchNormalization": _batchnorm,
     "Relu": lambda i, a: np.maximum(i[0], 0),
+    "Clip": lambda i, a: np.clip(i[0], i[1], i[2]),
+    "Constant": lambda i, a: numpy_helper.to_array(a["value"]).astype(np.float64),
     "Add": lambda i, a: i[0] + i[1],
     "MaxPool": _maxpool,
     "GlobalAveragePool": lambda i, a: i[0].mean(axis=(2, 3), keepdims=True),
@@ -344,13 +412,13 @@ def write_metadata(out_dir, info):
     (out_dir / "fashion_mnist_labels.txt").write_text("\n".join(CLASS_NAMES) + "\n")
 
 
-def write_readme(out_dir, info):
+def write_model_card(out_dir, info):
     ops = ", ".join(f"{op} x{n}" for op, n in info["op_counts"].items())
-    text = f"""# Fashion-MNIST ResNet (shipped real model)
+    text = f"""# Fashion-MNIST {info["title"]} (shipped real model)
 
 Generated by `scripts/train_fashion_mnist.py` (do not edit by hand):
 
-    /usr/bin/python3 scripts/train_fashion_mnist.py --epochs {info["epochs"]} --out models/
+    /usr/bin/python3 scripts/train_fashion_mnist.py --arch {info["arch"]} --epochs {info["epochs"]} --out models/
 
 FP32 top-1 on the 10,000 Fashion-MNIST test images: **{info["top1"]:.2f}%**
 (torch {torch.__version__}, seed {SEED}, {info["epochs"]} epochs, {info["train_seconds"]:.0f} s training on 2 cores).
@@ -366,18 +434,18 @@ Preprocessing: `pixel / 255`, no mean/std, NCHW, 1 gray channel, 28x28.
 | `{MODEL_NAME}.ref_logits.npy` | float32 [{NUM_REF_LOGITS},10]: torch FP32 logits of the first {NUM_REF_LOGITS} test images. |
 | `samples/` | first test image of each class, `<testindex>_<label>_<class>.png`, exact 8-bit pixels. |
 
-Architecture: conv3x3 1->16 + BN + ReLU, maxpool 2x2 (14x14); basic block 16;
-basic block 16->32 stride 2 (1x1 conv + BN shortcut, 7x7); basic block 32->64
-stride 2 (4x4); global average pool; flatten; linear 64->10.
+{ARCH_TEXT[info["arch"]]}
 """
-    (out_dir / "README.md").write_text(text)
+    (out_dir / f"{MODEL_NAME}.md").write_text(text)
 
 
 # --------------------------------------------------------------------- main
 
 def parse_args():
     parser = argparse.ArgumentParser(
-        description="Train and export the Fashion-MNIST ResNet shipped with nestrt.")
+        description="Train and export a Fashion-MNIST CNN shipped with nestrt.")
+    parser.add_argument("--arch", choices=sorted(ARCHES), default="resnet",
+                        help="network: resnet (default) or mobilenetv2")
     parser.add_argument("--epochs", type=int, default=12,
                         help="training epochs (default: 12, about 91%%+ top-1)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "models",
@@ -388,14 +456,16 @@ def parse_args():
 
 
 def main():
+    global MODEL_NAME
     args = parse_args()
+    MODEL_NAME = f"fashion_mnist_{args.arch}"
     set_determinism(SEED)
     train_images, train_labels = load_split(args.data, "train")
     test_images, test_labels = load_split(args.data, "t10k")
     x_train, y_train = to_input(train_images), torch.from_numpy(train_labels.astype(np.int64))
     x_test = to_input(test_images)
 
-    model = FashionResNet()
+    model = ARCHES[args.arch]()
     train_seconds = train(model, x_train, y_train, args.epochs, SEED)
     logits = predict_logits(model, x_test).numpy()
     pred = logits.argmax(axis=1).astype(np.uint8)
@@ -415,9 +485,10 @@ def main():
             logits[:NUM_REF_LOGITS].astype("<f4"))
     write_samples(args.out, test_images, test_labels)
     info = {"top1": top1, "test_images": int(test_labels.shape[0]), "epochs": args.epochs,
-            "train_seconds": round(train_seconds, 1), "op_counts": op_counts}
+            "train_seconds": round(train_seconds, 1), "op_counts": op_counts,
+            "arch": args.arch, "title": {"resnet": "ResNet", "mobilenetv2": "MobileNetV2"}[args.arch]}
     write_metadata(args.out, info)
-    write_readme(args.out, info)
+    write_model_card(args.out, info)
     print(f"wrote {args.out}")
 
 
