@@ -1,5 +1,6 @@
-// The shipped Fashion-MNIST ResNet (models/): the float import must reproduce torch, and the
-// converted model must keep its predictions. Missing files are failures, not skips.
+// The shipped Fashion-MNIST models (models/: the ResNet and the MobileNetV2): the float import
+// must reproduce torch, and the converted model must keep its predictions. Missing files are
+// failures, not skips.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,9 +19,6 @@
 namespace nestrt::converter {
 namespace {
 
-const std::string kModel = testing::source_file("models/fashion_mnist_resnet.onnx");
-const std::string kLogits = testing::source_file("models/fashion_mnist_resnet.ref_logits.npy");
-const std::string kPredictions = testing::source_file("models/fashion_mnist_resnet.fp32_pred.u8");
 const std::string kTestImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
 const std::string kTrainImages = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
 
@@ -35,7 +33,31 @@ size_t argmax(const std::vector<float>& v) {
   return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
-TEST(ShippedModel, FloatExecutorMatchesTorchLogits) {
+struct ShippedModelCase {
+  const char* name;
+  double min_full_sqnr_db, min_part_sqnr_db;  // per layer
+};
+
+void PrintTo(const ShippedModelCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class ShippedModel : public ::testing::TestWithParam<ShippedModelCase> {
+ protected:
+  std::string file(const char* suffix) const {
+    return testing::source_file(std::string("models/") + GetParam().name + suffix);
+  }
+  const std::string kModel = file(".onnx");
+  const std::string kLogits = file(".ref_logits.npy");
+  const std::string kPredictions = file(".fp32_pred.u8");
+};
+
+INSTANTIATE_TEST_SUITE_P(Models, ShippedModel,
+                         ::testing::Values(ShippedModelCase{"fashion_mnist_resnet", 38.0, 25.0},
+                                           ShippedModelCase{"fashion_mnist_mobilenetv2", 38.0, 25.0}),
+                         [](const auto& p) { return std::string(p.param.name); });
+
+TEST_P(ShippedModel, FloatExecutorMatchesTorchLogits) {
   ASSERT_TRUE(std::filesystem::exists(kModel)) << kModel;
   ASSERT_TRUE(std::filesystem::exists(kLogits)) << kLogits;
   const io::FloatTensor logits = io::load_npy(kLogits);
@@ -62,20 +84,20 @@ TEST(ShippedModel, FloatExecutorMatchesTorchLogits) {
   EXPECT_LT(worst_folded, 1e-4);
 }
 
-TEST(ShippedModel, ConvertedModelKeepsThePredictions) {
+TEST_P(ShippedModel, ConvertedModelKeepsThePredictions) {
   ASSERT_TRUE(std::filesystem::exists(kModel)) << kModel;
   ASSERT_TRUE(std::filesystem::exists(kPredictions)) << kPredictions;
   testing::TempDir dir;
   ConvertOptions options;
   options.input_path = kModel;
-  options.output_path = dir.file("resnet.nest");
+  options.output_path = dir.file("model.nest");
   options.calibration_path = kTrainImages;
   options.labels_path = testing::source_file("models/fashion_mnist_labels.txt");
   const ConversionReport report = convert(options);
   for (const LayerReport& layer : report.layers) {
     if (layer.weight_shape.empty()) continue;
-    EXPECT_GT(layer.sqnr_full_db, 38.0) << layer.name;
-    EXPECT_GT(layer.sqnr_part_db, 25.0) << layer.name;
+    EXPECT_GT(layer.sqnr_full_db, GetParam().min_full_sqnr_db) << layer.name;
+    EXPECT_GT(layer.sqnr_part_db, GetParam().min_part_sqnr_db) << layer.name;
     EXPECT_GT(layer.sqnr_full_db, layer.sqnr_part_db) << layer.name;
   }
   const auto file = format::ModelFile::open(options.output_path);

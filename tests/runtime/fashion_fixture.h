@@ -30,12 +30,13 @@ inline size_t e2e_sample_count(size_t available) {
   return n == 0 || n > available ? available : n;
 }
 
-inline nestrt_model* load_model(nestrt_mode mode) {
+// The converted shipped ResNet by default; e2e tests pass the MobileNetV2 too.
+inline nestrt_model* load_model(nestrt_mode mode, const char* path = NESTRT_TEST_MODEL) {
   nestrt_model_options o;
   nestrt_model_options_init(&o);
   o.initial_mode = mode;
   nestrt_model* m = nullptr;
-  const nestrt_status s = nestrt_model_load(NESTRT_TEST_MODEL, &o, &m);
+  const nestrt_status s = nestrt_model_load(path, &o, &m);
   if (s != NESTRT_OK) throw std::runtime_error(nestrt_last_error());
   return m;
 }
@@ -54,8 +55,8 @@ inline std::vector<uint8_t> fashion_test_labels() {
   return io::load_idx_labels(std::string(NESTRT_FASHION_DIR) + "/t10k-labels-idx1-ubyte.gz");
 }
 
-inline std::vector<uint8_t> torch_fp32_predictions() {
-  return read_bytes(std::string(NESTRT_MODELS_DIR) + "/fashion_mnist_resnet.fp32_pred.u8");
+inline std::vector<uint8_t> torch_fp32_predictions(const std::string& model_name = "fashion_mnist_resnet") {
+  return read_bytes(std::string(NESTRT_MODELS_DIR) + "/" + model_name + ".fp32_pred.u8");
 }
 
 // Runs the first n images; returns the 10 outputs of each, concatenated.
