@@ -98,18 +98,6 @@ torch.manual_seed(0)
 for name, ctor in (("resnet18", torchvision.models.resnet18), ("mobilenetv2", torchvision.models.mobilenet_v2)):
     torch.onnx.export(ctor().eval(), torch.randn(1, 3, 224, 224), f"{out}/{name}.onnx", opset_version=13,
                       input_names=["input"], output_names=["logits"])
-    # torch's exporter emits Identity nodes the converter does not take: bypass them.
-    model = onnx.load(f"{out}/{name}.onnx")
-    alias = {n.output[0]: n.input[0] for n in model.graph.node if n.op_type == "Identity"}
-    keep = [n for n in model.graph.node if n.op_type != "Identity"]
-    for n in keep:
-        for i, x in enumerate(n.input):
-            while x in alias:
-                x = alias[x]
-            n.input[i] = x
-    del model.graph.node[:]
-    model.graph.node.extend(keep)
-    onnx.save(model, f"{out}/{name}.onnx")
 np.save(f"{out}/calib224.npy", np.random.default_rng(0).standard_normal((8, 3, 224, 224)).astype(np.float32))
 PY
     fi
