@@ -84,7 +84,7 @@ def main():
         # Labels sharing an x position are stacked from the top down, in accuracy order.
         stacked = {}
         for lbl, k, b, a in sorted(points, key=lambda p: -p[3]):
-            x = round(b / 1024, 3)
+            x = round(b / 1024)  # labels within 1 KiB of each other stack
             stacked[lbl] = len([v for v in stacked.values() if v[1] == x]), x
         for kind, (color, marker) in styles.items():
             pts = [(b / 1024, a, lbl) for lbl, k, b, a in points if k == kind]
