@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "../pool_window.h"
 #include "nestrt/kernels/reference.h"
 #include "nestrt/kernels/requantize.h"
 
@@ -7,14 +8,6 @@ namespace nestrt::kernels {
 namespace {
 
 // The window of output (oy, ox) clipped to the input: [y0, y1) x [x0, x1).
-struct Window {
-  int y0, y1, x0, x1;
-};
-Window clipped_window(const PoolGeometry& g, int oy, int ox) {
-  const int y = oy * g.stride_h - g.pad_top;
-  const int x = ox * g.stride_w - g.pad_left;
-  return {std::max(y, 0), std::min(y + g.kernel_h, g.in_h), std::max(x, 0), std::min(x + g.kernel_w, g.in_w)};
-}
 
 const int8_t* pixel(const PoolGeometry& g, const int8_t* input, int n, int y, int x) {
   return input + ((static_cast<size_t>(n) * g.in_h + y) * g.in_w + x) * g.channels;
@@ -27,7 +20,7 @@ void qs8_maxpool2d__ref(const PoolGeometry& g, int32_t output_min, int32_t outpu
   for (int n = 0; n < g.batch; ++n) {
     for (int oy = 0; oy < g.out_h; ++oy) {
       for (int ox = 0; ox < g.out_w; ++ox) {
-        const Window w = clipped_window(g, oy, ox);
+        const PoolWindow w = clipped_window(g, oy, ox);
         int8_t* out = output + ((static_cast<size_t>(n) * g.out_h + oy) * g.out_w + ox) * g.channels;
         for (int c = 0; c < g.channels; ++c) {
           int32_t best = -128;
@@ -46,7 +39,7 @@ void qs8_avgpool2d__ref(const PoolGeometry& g, const ActivationParams& a, float 
   for (int n = 0; n < g.batch; ++n) {
     for (int oy = 0; oy < g.out_h; ++oy) {
       for (int ox = 0; ox < g.out_w; ++ox) {
-        const Window w = clipped_window(g, oy, ox);
+        const PoolWindow w = clipped_window(g, oy, ox);
         const int count = g.count_include_pad ? g.kernel_h * g.kernel_w : (w.y1 - w.y0) * (w.x1 - w.x0);
         const float scale = count > 0 ? multiplier / static_cast<float>(count) : 0.f;
         int8_t* out = output + ((static_cast<size_t>(n) * g.out_h + oy) * g.out_w + ox) * g.channels;
