@@ -7,7 +7,6 @@
 namespace nestrt::kernels {
 namespace {
 
-
 const int8_t* pixel(const PoolGeometry& g, const int8_t* input, int n, int y, int x) {
   return input + ((static_cast<size_t>(n) * g.in_h + y) * g.in_w + x) * g.channels;
 }
