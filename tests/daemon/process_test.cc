@@ -230,11 +230,8 @@ bool write_file(const std::string& path, const std::string& text) {
 }
 
 TEST(ProcessTest, RealCgroupMemoryHighSwitchesToPartByItself) {
-  // Opt-in: it creates a cgroup under the machine's real hierarchy and throttles the daemon with
-  // memory.high, which a shared CI runner should not get by surprise.
-  if (std::getenv("NESTRT_TEST_REAL_CGROUP") == nullptr) {
-    GTEST_SKIP() << "set NESTRT_TEST_REAL_CGROUP=1 to run the daemon under a real cgroup v2 memory.high (needs root)";
-  }
+  // Runs wherever the machine lets us: it creates its own child cgroup (removed afterwards) and only
+  // that cgroup's memory.high is lowered; every missing prerequisite is a skip that says which.
   const std::string mount = cgroup2_mount();
   if (mount.empty()) GTEST_SKIP() << "no cgroup2 filesystem mounted: cannot create a cgroup v2 for the daemon";
   if (mount.rfind("/sys/fs/cgroup", 0) != 0) {
