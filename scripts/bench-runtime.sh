@@ -7,8 +7,8 @@
 # Ends with one line:
 #   SUMMARY e2e <model> native_vs_xnnpack=R native_vs_xnnpack_2t=R part_resident_ratio=R ...
 #           switch_up_warm_vs_reload=R switch_up_cold_vs_bound=R switch_down_ms=T storage_vs_separate=R
-# Conventions: native_vs_xnnpack = XNNPACK median latency / native median latency, full mode
-# (> 1: nestrt is faster; _2t: at 2 threads); switch_up_warm_vs_reload = warm part->full switch /
+# Conventions (as issue 5 defines them): native_vs_xnnpack = native median latency / XNNPACK
+# median latency, full mode (< 1: nestrt is faster; target <= 0.85; _2t: at 2 threads); switch_up_warm_vs_reload = warm part->full switch /
 # loading the model + first run (< 1: switching is cheaper); switch_up_cold_vs_bound = cold
 # part->full switch / reading the low sections sequentially from a cold page cache (the floor);
 # switch_down_ms = full->part switch; part_resident_ratio = resident weight bytes in part mode /
@@ -134,7 +134,7 @@ fi
 
 declare -A latency resident
 echo "nestrt bench: median latency in ms (median of $rounds rounds of $runs timed runs each, backends interleaved);"
-echo "ratio = XNNPACK latency / native latency (> 1: nestrt native is faster)"
+echo "ratio = native latency / XNNPACK latency (< 1: nestrt native is faster)"
 printf '%-22s %-5s %-7s %10s %10s %7s\n' model mode threads native xnnpack ratio
 for m in "${bench_models[@]}"; do
   for mode in full part; do
@@ -157,7 +157,7 @@ for m in "${bench_models[@]}"; do
       n=${latency[$m/$mode/$threads/native]}
       x=${latency[$m/$mode/$threads/xnnpack]}
       printf '%-22s %-5s %-7s %10.3f %10.3f %7.2f\n' "$m" "$mode" "$threads" "$n" "$x" \
-        "$(awk -v a="$x" -v b="$n" 'BEGIN { print a / b }')"
+        "$(awk -v a="$n" -v b="$x" 'BEGIN { print a / b }')"
     done
   done
 done
@@ -186,12 +186,12 @@ storage=$(sed -n 's/.*storage_vs_separate=\([0-9.]*\).*/\1/p' <<<"$switch_summar
 # --- summary --------------------------------------------------------------------------------
 echo
 echo "load average after: $(load) on $(nproc) cores"
-echo "fields: native_vs_xnnpack = XNNPACK/native latency, full mode (>1: nestrt faster), 1 thread and 2 (_2t);"
+echo "fields: native_vs_xnnpack = native/XNNPACK latency, full mode (<1: nestrt faster), 1 thread and 2 (_2t);"
 echo "switch fields of $switch_model; part_resident_ratio = part/full resident weight bytes of each model"
 line="SUMMARY e2e"
 for m in "${bench_models[@]}"; do
-  r1=$(awk -v a="${latency[$m/full/1/xnnpack]}" -v b="${latency[$m/full/1/native]}" 'BEGIN { printf "%.2f", a / b }')
-  r2=$(awk -v a="${latency[$m/full/2/xnnpack]}" -v b="${latency[$m/full/2/native]}" 'BEGIN { printf "%.2f", a / b }')
+  r1=$(awk -v a="${latency[$m/full/1/native]}" -v b="${latency[$m/full/1/xnnpack]}" 'BEGIN { printf "%.2f", a / b }')
+  r2=$(awk -v a="${latency[$m/full/2/native]}" -v b="${latency[$m/full/2/xnnpack]}" 'BEGIN { printf "%.2f", a / b }')
   pr=$(awk -v a="${resident[$m/part]}" -v b="${resident[$m/full]}" 'BEGIN { printf "%.3f", a / b }')
   line+=" $m native_vs_xnnpack=$r1 native_vs_xnnpack_2t=$r2 part_resident_ratio=$pr"
 done
