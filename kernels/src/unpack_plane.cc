@@ -79,12 +79,8 @@ void unpack_plane(const PackedPlane& plane, size_t first, size_t n, int8_t* out)
     std::memset(out, int8_t(plane.offset), n);
     return;
   }
-  if (plane.width == 8) {  // one int8 per element; offset 0 is the only valid one, but honour it
-    if (plane.offset == 0) {
-      std::memcpy(out, src + first, n);
-    } else {
-      for (size_t i = 0; i < n; ++i) out[i] = int8_t(uint8_t(src[first + i] + unsigned(plane.offset)));
-    }
+  if (plane.width == 8) {  // one int8 per element (the validator admits offset 0 only at width 8)
+    std::memcpy(out, src + first, n);
     return;
   }
   const BlocksFn fn = blocks_fn(plane.width);

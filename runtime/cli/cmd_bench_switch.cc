@@ -175,16 +175,16 @@ int bench_switch(const BenchSwitchOptions& o) {
     const double full_cold = median(reload_times(full, o.cycles, true));
     const double part_warm = median(reload_times(part, o.cycles, false));
     const double part_cold = median(reload_times(part, o.cycles, true));
+    const uint64_t full_bytes = file_bytes(full), part_bytes = file_bytes(part), nested_bytes = file_bytes(o.model);
+    const double storage_ratio = static_cast<double>(nested_bytes) / static_cast<double>(full_bytes + part_bytes);
     std::printf("separate models: %s %s, %s %s (nested file %s: %.3f of their sum)\n", full.c_str(),
-                short_bytes(file_bytes(full)).c_str(), part.c_str(), short_bytes(file_bytes(part)).c_str(),
-                short_bytes(file_bytes(o.model)).c_str(),
-                static_cast<double>(file_bytes(o.model)) / static_cast<double>(file_bytes(full) + file_bytes(part)));
+                short_bytes(full_bytes).c_str(), part.c_str(), short_bytes(part_bytes).c_str(),
+                short_bytes(nested_bytes).c_str(), storage_ratio);
     std::printf("load separate full-width model + first run: warm %8.3f ms, cold %8.3f ms\n", full_warm, full_cold);
     std::printf("load separate part-width model + first run: warm %8.3f ms, cold %8.3f ms\n", part_warm, part_cold);
     char fields[160];
     std::snprintf(fields, sizeof fields, " up_warm_vs_separate=%.3f up_cold_vs_separate=%.3f storage_vs_separate=%.3f",
-                  median(up_warm) / full_warm, median(up_cold) / full_cold,
-                  static_cast<double>(file_bytes(o.model)) / static_cast<double>(file_bytes(full) + file_bytes(part)));
+                  median(up_warm) / full_warm, median(up_cold) / full_cold, storage_ratio);
     separate_fields = fields;
   }
   std::printf(

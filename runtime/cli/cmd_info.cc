@@ -129,9 +129,7 @@ int info(const InfoOptions& o) {
   uint64_t weights = 0;
   for (const fb::Operator* op : *m.graph()->operators()) {
     if (op->weights() == nullptr) continue;
-    uint64_t count = 1;
-    for (int32_t d : *op->weights()->shape()) count *= static_cast<uint64_t>(d);
-    weights += count;
+    weights += format::weight_element_count(*op->weights());
   }
   if (weights > 0) {  // plane bytes per weight, padding included
     const double per = 8.0 / static_cast<double>(weights);

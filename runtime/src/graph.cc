@@ -20,13 +20,6 @@ std::string shape_string(const std::vector<int32_t>& shape) {
   return s + "]";
 }
 
-// The validator has checked the shape: four positive dimensions, at most 2^31 elements.
-size_t weight_elements(const fb::NestedWeights& w) {
-  size_t n = 1;
-  for (int32_t d : *w.shape()) n *= static_cast<size_t>(d);
-  return n;
-}
-
 class PlanBuilder {
  public:
   explicit PlanBuilder(const format::ModelFile& file) : file_(file), model_(file.model()) {}
@@ -136,7 +129,7 @@ class PlanBuilder {
     const auto low = file_.resolve(*w.low());
     p.planes.high = {high.data(), w.high_width(), w.high_offset()};
     p.planes.low = {low.data(), w.low_width(), w.low_offset()};
-    p.planes.count = weight_elements(w);
+    p.planes.count = format::weight_element_count(w);
     p.planes.low_bits =
         w.low_bits() >= 0 ? w.low_bits() : model_.nesting()->total_bits() - model_.nesting()->high_bits();
     auto quant = [](const fb::ModeParams& m) {

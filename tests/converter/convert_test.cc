@@ -34,12 +34,6 @@ ConvertOptions tiny_options(const TempDir& dir) {
   return o;
 }
 
-size_t high_count(const fb::NestedWeights& w) {
-  size_t n = 1;
-  for (int32_t d : *w.shape()) n *= static_cast<size_t>(d);
-  return n;
-}
-
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -92,7 +86,7 @@ TEST(Convert, TinyModelFollowsTheFileContract) {
     high_bytes += w.high()->size();
     EXPECT_EQ(w.high_width(), 6);  // 8:6 nearest: 6-bit high parts, low parts in [-2, 3]
     EXPECT_EQ(w.low_width(), 3);
-    EXPECT_EQ(w.high()->size(), format::packed_plane_bytes(high_count(w), 6));
+    EXPECT_EQ(w.high()->size(), format::packed_plane_bytes(format::weight_element_count(w), 6));
     const std::vector<int8_t> high = nestrt::testing::high_plane_values(*file, w);
     const std::vector<int8_t> low = nestrt::testing::low_plane_values(*file, w);
     const size_t per_channel = high.size() / static_cast<size_t>(w.shape()->Get(0));

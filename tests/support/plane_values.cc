@@ -3,12 +3,6 @@
 namespace nestrt::testing {
 namespace {
 
-size_t element_count(const fb::NestedWeights& w) {
-  size_t n = 1;
-  for (int32_t d : *w.shape()) n *= static_cast<size_t>(d);
-  return n;
-}
-
 std::vector<int8_t> values(std::span<const uint8_t> bytes, size_t count, int width, int offset) {
   std::vector<int8_t> v(count);
   for (size_t i = 0; i < count; ++i) v[i] = plane_element(bytes, i, width, offset);
@@ -38,11 +32,11 @@ int8_t plane_element(std::span<const uint8_t> bytes, size_t i, int width, int of
 }
 
 std::vector<int8_t> high_plane_values(const format::ModelFile& file, const fb::NestedWeights& w) {
-  return values(file.resolve(*w.high()), element_count(w), w.high_width(), w.high_offset());
+  return values(file.resolve(*w.high()), format::weight_element_count(w), w.high_width(), w.high_offset());
 }
 
 std::vector<int8_t> low_plane_values(const format::ModelFile& file, const fb::NestedWeights& w) {
-  return values(file.resolve(*w.low()), element_count(w), w.low_width(), w.low_offset());
+  return values(file.resolve(*w.low()), format::weight_element_count(w), w.low_width(), w.low_offset());
 }
 
 }  // namespace nestrt::testing

@@ -22,6 +22,14 @@ inline constexpr size_t kSectionEntrySize = 32;
 inline constexpr uint32_t kMaxSections = 1024;
 inline constexpr uint32_t kMetadataSection = 0;
 
+// Elements of a weight tensor (the product of its shape), for metadata the validator has accepted:
+// four positive dimensions, at most 2^31 elements.
+inline size_t weight_element_count(const fb::NestedWeights& w) {
+  size_t n = 1;
+  for (int32_t d : *w.shape()) n *= static_cast<size_t>(d);
+  return n;
+}
+
 enum class SectionKind : uint32_t { kMetadata = 0, kHighPlanes = 1, kLowPlanes = 2 };
 const char* section_kind_name(SectionKind kind);
 
