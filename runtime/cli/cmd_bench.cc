@@ -1,6 +1,7 @@
 // nestrt bench: inference latency of one model in one mode, in the manner of TFLite's
 // benchmark_model — warm-up runs, then timed runs reported as min/median/mean/p90/max, plus the
-// model's memory: activation arena and resident weight bytes, and the process's peak RSS.
+// model's memory: activation arena and resident weight bytes, and the process's peak RSS; with
+// --profile, the time per operator as well.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +12,7 @@
 
 #include "commands.h"
 #include "model_handle.h"
+#include "op_profile_table.h"
 #include "progress.h"
 #include "session_flags.h"
 #include "text_format.h"
@@ -23,6 +25,7 @@ struct BenchOptions {
   std::string mode = "full";
   int runs = 50;
   int warmup = 5;
+  bool profile = false;
   SessionFlags session;
 };
 
@@ -50,7 +53,8 @@ double percentile(std::vector<double> sorted, double p) {
 
 int bench(const BenchOptions& o) {
   ModelHandle model(o.model, parse_mode(o.mode));
-  const nestrt_session_options session_options = o.session.options();
+  nestrt_session_options session_options = o.session.options();
+  session_options.profile_ops = o.profile ? 1 : 0;
   SessionHandle session(model, &session_options);
   std::vector<float> input(element_count(model.input_shape())), output(element_count(model.output_shape()));
   std::mt19937 rng(1);
@@ -58,6 +62,7 @@ int bench(const BenchOptions& o) {
   for (float& x : input) x = dist(rng);  // timing does not depend on values; a fixed input keeps runs equal
 
   for (int i = 0; i < o.warmup; ++i) session.run(input, output);
+  if (o.profile) check(nestrt_session_op_profile_reset(session.get()));  // timed runs only
   std::vector<double> ms;
   ProgressBar bar("bench", static_cast<size_t>(o.runs));
   for (int i = 0; i < o.runs; ++i) {
@@ -75,10 +80,11 @@ int bench(const BenchOptions& o) {
               o.mode.c_str(), o.session.backend.c_str(), o.session.threads, o.warmup, o.runs);
   std::printf("latency ms: min %.3f  median %.3f  mean %.3f  p90 %.3f  max %.3f\n", sorted.front(),
               percentile(sorted, 0.5), mean, percentile(sorted, 0.9), sorted.back());
-  std::printf("memory: activation arena %s (%s without reuse); weights resident %s of %s; peak RSS %s\n",
+  std::printf("memory: activation arena %s (%s without reuse); weights resident %s (whole pages) of %s; peak RSS %s\n",
               short_bytes(s.arena_bytes).c_str(), short_bytes(s.unshared_bytes).c_str(),
               short_bytes(s.high_resident_bytes + s.low_resident_bytes).c_str(),
               short_bytes(s.high_bytes + s.low_bytes).c_str(), short_bytes(peak_rss_bytes()).c_str());
+  if (o.profile) print_op_profile(session.get(), stdout);
   return 0;
 }
 
@@ -93,6 +99,8 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_option("--warmup", options->warmup, "Untimed runs first")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_flag("--profile", options->profile,
+                "Also time every operator and print the time per operator and per operator type");
   add_session_flags(cmd, options->session);
   return [cmd, options] { return cmd->parsed() ? bench(*options) : -1; };
 }

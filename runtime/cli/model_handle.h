@@ -68,6 +68,7 @@ class SessionHandle {
     check(nestrt_run(session_, input.data(), input.size(), output.data(), output.size(), &used));
     return used;
   }
+  nestrt_session* get() const { return session_; }
 
  private:
   nestrt_session* session_ = nullptr;

@@ -8,6 +8,7 @@
 #include "model.h"
 #include "nestrt/format/model_file.h"
 #include "nestrt/nestrt.h"
+#include "executor.h"
 #include "session.h"
 
 struct nestrt_model {
@@ -289,6 +290,7 @@ nestrt_status nestrt_session_create(nestrt_model* model, const nestrt_session_op
     session_options.poison = opts.debug_checks != 0;
     session_options.threads = opts.threads > 1 ? opts.threads : 1;
     session_options.backend = opts.backend;
+    session_options.profile = opts.profile_ops != 0;
     handle->impl = std::make_unique<nestrt::runtime::Session>(*model->impl, session_options);
     *session = handle.release();
     return NESTRT_OK;
@@ -322,6 +324,39 @@ nestrt_status nestrt_run(nestrt_session* session, const float* input, size_t inp
 
 uint32_t nestrt_session_last_level(const nestrt_session* session) {
   return session == nullptr ? 0 : session->impl->last_level;
+}
+
+nestrt_status nestrt_session_op_profile(const nestrt_session* session, nestrt_op_profile* ops, size_t capacity,
+                                       size_t* count) {
+  return guarded([&] {
+    if (session == nullptr || count == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "session and count must not be NULL");
+    if (ops == nullptr && capacity != 0) return fail(NESTRT_INVALID_ARGUMENT, "ops is NULL but capacity is not 0");
+    const nestrt::runtime::Session& s = *session->impl;
+    if (!s.profiles()) {
+      return fail(NESTRT_INVALID_ARGUMENT, "the session was created without profile_ops: it keeps no profile");
+    }
+    const auto& plan_ops = session->impl->model().plan().ops;
+    *count = plan_ops.size();
+    for (size_t i = 0; i < std::min(capacity, plan_ops.size()); ++i) {
+      ops[i].name = plan_ops[i].name.c_str();
+      ops[i].type = nestrt::runtime::op_type_name(plan_ops[i]);
+      ops[i].macs = nestrt::runtime::op_macs(plan_ops[i]);
+      ops[i].runs = s.profiled_runs();
+      ops[i].total_ns = s.op_ns()[i];
+    }
+    return NESTRT_OK;
+  });
+}
+
+nestrt_status nestrt_session_op_profile_reset(nestrt_session* session) {
+  return guarded([&] {
+    if (session == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "session must not be NULL");
+    if (!session->impl->profiles()) {
+      return fail(NESTRT_INVALID_ARGUMENT, "the session was created without profile_ops: it keeps no profile");
+    }
+    session->impl->reset_profile();
+    return NESTRT_OK;
+  });
 }
 
 const char* nestrt_status_string(nestrt_status status) {

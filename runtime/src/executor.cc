@@ -1,6 +1,7 @@
 #include "executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "nestrt/kernels/dispatch.h"
@@ -115,11 +116,37 @@ size_t op_scratch_bytes(const OpPlan& op, size_t threads) {
   }
 }
 
-void execute(const GraphPlan& plan, uint32_t level, int8_t* const* tensors, int8_t* scratch, pthreadpool_t pool) {
+void execute(const GraphPlan& plan, uint32_t level, int8_t* const* tensors, int8_t* scratch, pthreadpool_t pool,
+             uint64_t* op_ns) {
   const kernels::Variant variant = kernels::active_variant();  // one variant for the whole run
-  for (const OpPlan& op : plan.ops) {
-    run_op(plan, op, op.part_at(level) ? NestMode::kPart : NestMode::kFull, variant, tensors, scratch, pool);
+  for (size_t i = 0; i < plan.ops.size(); ++i) {
+    const OpPlan& op = plan.ops[i];
+    const NestMode mode = op.part_at(level) ? NestMode::kPart : NestMode::kFull;
+    if (op_ns == nullptr) {
+      run_op(plan, op, mode, variant, tensors, scratch, pool);
+      continue;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    run_op(plan, op, mode, variant, tensors, scratch, pool);
+    op_ns[i] += static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
   }
+}
+
+uint64_t op_macs(const OpPlan& op) {
+  const kernels::ConvGeometry& g = op.conv;
+  switch (op.code) {
+    case fb::OpCode::Conv2D:
+    case fb::OpCode::DepthwiseConv2D:
+      return uint64_t(g.batch) * uint64_t(g.out_h) * uint64_t(g.out_w) * uint64_t(g.out_c) *
+             uint64_t(g.in_c / std::max(g.groups, 1)) * uint64_t(g.kernel_h) * uint64_t(g.kernel_w);
+    case fb::OpCode::FullyConnected: return uint64_t(op.fc_batch) * uint64_t(op.fc_in) * uint64_t(op.fc_out);
+    default: return 0;
+  }
+}
+
+const char* op_type_name(const OpPlan& op) {
+  return fb::EnumNameOpCode(op.code);
 }
 
 void quantize_input(const TensorInfo& tensor, const float* nchw, int8_t* nhwc) {

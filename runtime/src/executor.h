@@ -21,8 +21,15 @@ size_t op_scratch_bytes(const OpPlan& op, size_t threads = 1);
 // least the maximum of op_scratch_bytes over the plan for the pool's thread count. pool: null
 // runs on the calling thread; the GEMM path (Conv2D, FullyConnected) spreads over its threads,
 // the other operators run on the calling thread. Outputs do not depend on the thread count.
+// op_ns: null, or plan.ops.size() counters to which each operator's wall time is added (profiling).
 void execute(const GraphPlan& plan, uint32_t level, int8_t* const* tensors, int8_t* scratch,
-             pthreadpool_t pool = nullptr);
+             pthreadpool_t pool = nullptr, uint64_t* op_ns = nullptr);
+
+// Multiply-accumulates of one run of an operator (0 for operators without weights).
+uint64_t op_macs(const OpPlan& op);
+
+// The op type's name as the model file spells it ("Conv2D", ...).
+const char* op_type_name(const OpPlan& op);
 
 // Float (source layout, NCHW) -> int8 NHWC with the tensor's quantisation, and back.
 void quantize_input(const TensorInfo& tensor, const float* nchw, int8_t* nhwc);

@@ -38,9 +38,9 @@ class PlanBuilder {
       OpPlan p = op_plan(*op);
       for (int32_t in : p.inputs) {
         if (!produced[static_cast<size_t>(in)])
-          fail(p.name, "reads tensor " + std::to_string(in) + " before any operator writes it");
+          fail(p.label(), "reads tensor " + std::to_string(in) + " before any operator writes it");
       }
-      if (produced[static_cast<size_t>(p.output)]) fail(p.name, "writes a tensor that is already written");
+      if (produced[static_cast<size_t>(p.output)]) fail(p.label(), "writes a tensor that is already written");
       produced[static_cast<size_t>(p.output)] = true;
       plan_.ops.push_back(std::move(p));
     }
@@ -70,19 +70,19 @@ class PlanBuilder {
 
   void expect_shape(const OpPlan& p, int32_t index, const std::vector<int32_t>& expected, const char* role) const {
     if (tensor(index).shape != expected) {
-      fail(p.name,
+      fail(p.label(),
            std::string(role) + " shape " + shape_string(tensor(index).shape) + " should be " + shape_string(expected));
     }
   }
 
   void expect_rank4(const OpPlan& p, int32_t index) const {
     if (tensor(index).shape.size() != 4)
-      fail(p.name, "needs an NHWC (rank-4) input, got " + shape_string(tensor(index).shape));
+      fail(p.label(), "needs an NHWC (rank-4) input, got " + shape_string(tensor(index).shape));
   }
 
   OpPlan op_plan(const fb::Operator& op) {
     OpPlan p;
-    p.name = "operator '" + (op.name() ? op.name()->str() : std::string()) + "'";
+    p.name = op.name() ? op.name()->str() : std::string();
     p.code = op.code();
     p.inputs.assign(op.inputs()->begin(), op.inputs()->end());
     p.output = op.outputs()->Get(0);
@@ -99,7 +99,7 @@ class PlanBuilder {
       case fb::OpCode::GlobalAveragePool: pool_plan(op, p); break;
       case fb::OpCode::Reshape:
         if (in.elements != out.elements || in.scale != out.scale || in.zero_point != out.zero_point) {
-          fail(p.name, "Reshape must keep the element count and the quantisation");
+          fail(p.label(), "Reshape must keep the element count and the quantisation");
         }
         break;
     }
@@ -152,7 +152,7 @@ class PlanBuilder {
       const int64_t wzp = std::abs(static_cast<int64_t>(m.weight_zero_point()->Get(static_cast<uint32_t>(c))));
       const int64_t bias = std::abs(static_cast<int64_t>(m.bias()->Get(static_cast<uint32_t>(c))));
       if (wzp > 255 || bias + k * 256 * (128 + wzp) > INT32_MAX) {
-        fail(p.name, std::string(mode) + "-mode channel " + std::to_string(c) + ": bias " + std::to_string(bias) +
+        fail(p.label(), std::string(mode) + "-mode channel " + std::to_string(c) + ": bias " + std::to_string(bias) +
                          " and weight zero point " + std::to_string(wzp) + " over " + std::to_string(k) +
                          " products can overflow the int32 accumulator");
       }
@@ -173,12 +173,12 @@ class PlanBuilder {
     g.groups = op.code() == fb::OpCode::DepthwiseConv2D ? g.in_c : o.groups();
     if (g.stride_h < 1 || g.stride_w < 1 || g.dilation_h < 1 || g.dilation_w < 1 || o.pad_top() < 0 ||
         o.pad_left() < 0 || o.pad_bottom() < 0 || o.pad_right() < 0 || g.groups < 1) {
-      fail(p.name, "strides and dilations must be >= 1, pads >= 0, groups >= 1");
+      fail(p.label(), "strides and dilations must be >= 1, pads >= 0, groups >= 1");
     }
     if (op.code() == fb::OpCode::DepthwiseConv2D) {
-      if (ws.Get(3) != 1 || g.out_c % g.in_c != 0) fail(p.name, "depthwise weights must be [k*C, KH, KW, 1]");
+      if (ws.Get(3) != 1 || g.out_c % g.in_c != 0) fail(p.label(), "depthwise weights must be [k*C, KH, KW, 1]");
     } else if (g.in_c % g.groups != 0 || g.out_c % g.groups != 0 || ws.Get(3) != g.in_c / g.groups) {
-      fail(p.name, "weights [" + std::to_string(g.out_c) + ",.,.," + std::to_string(ws.Get(3)) + "] do not match " +
+      fail(p.label(), "weights [" + std::to_string(g.out_c) + ",.,.," + std::to_string(ws.Get(3)) + "] do not match " +
                        std::to_string(g.in_c) + " input channels in " + std::to_string(g.groups) + " group(s)");
     }
     g.out_h = kernels::conv_output_size(g.in_h, g.kernel_h, g.stride_h, g.dilation_h, o.pad_top(), o.pad_bottom());
@@ -191,7 +191,7 @@ class PlanBuilder {
     const auto& ws = *op.weights()->shape();
     const auto& is = tensor(p.inputs[0]).shape;
     if (is.size() != 2 || ws.Get(1) != 1 || ws.Get(2) != 1 || ws.Get(3) != is[1]) {
-      fail(p.name, "fully connected input " + shape_string(is) + " does not match weights [O,1,1," +
+      fail(p.label(), "fully connected input " + shape_string(is) + " does not match weights [O,1,1," +
                        std::to_string(ws.Get(3)) + "]");
     }
     p.fc_batch = is[0], p.fc_in = is[1], p.fc_out = ws.Get(0);
@@ -220,15 +220,15 @@ class PlanBuilder {
     if (g.kernel_h < 1 || g.kernel_w < 1 || g.stride_h < 1 || g.stride_w < 1 || o.pad_top() < 0 || o.pad_left() < 0 ||
         o.pad_bottom() < 0 || o.pad_right() < 0 || o.pad_top() >= g.kernel_h || o.pad_bottom() >= g.kernel_h ||
         o.pad_left() >= g.kernel_w || o.pad_right() >= g.kernel_w) {
-      fail(p.name, "pool kernel and strides must be >= 1 and pads smaller than the kernel");
+      fail(p.label(), "pool kernel and strides must be >= 1 and pads smaller than the kernel");
     }
     if (op.code() == fb::OpCode::GlobalAveragePool && (g.kernel_h != g.in_h || g.kernel_w != g.in_w)) {
-      fail(p.name, "global average pool kernel must cover the whole input");
+      fail(p.label(), "global average pool kernel must cover the whole input");
     }
     if (op.code() == fb::OpCode::MaxPool2D) {
       const TensorInfo& in = tensor(p.inputs[0]);
       const TensorInfo& out = tensor(p.output);
-      if (in.scale != out.scale || in.zero_point != out.zero_point) fail(p.name, "max pool must keep the quantisation");
+      if (in.scale != out.scale || in.zero_point != out.zero_point) fail(p.label(), "max pool must keep the quantisation");
     }
     p.pool_multiplier = o.multiplier();
     g.out_h = kernels::conv_output_size(g.in_h, g.kernel_h, g.stride_h, 1, o.pad_top(), o.pad_bottom());

@@ -21,7 +21,8 @@ struct TensorInfo {
 };
 
 struct OpPlan {
-  std::string name;
+  std::string name;  // the node's name in the model
+  std::string label() const { return "operator '" + name + "'"; }  // for messages
   nestrt::fb::OpCode code{};
   std::vector<int32_t> inputs;
   int32_t output = -1;

@@ -42,7 +42,13 @@ Session::Session(Model& model, const SessionOptions& options) : model_(model), o
     for (const OpPlan& op : plan.ops) scratch = std::max(scratch, op_scratch_bytes(op, threads()));
     scratch_.resize(scratch);
   }
+  if (options.profile) op_ns_.assign(plan.ops.size(), 0);
   model_.sessions.fetch_add(1);
+}
+
+void Session::reset_profile() {
+  std::fill(op_ns_.begin(), op_ns_.end(), 0);
+  profiled_runs_ = 0;
 }
 
 Session::~Session() {
@@ -60,11 +66,13 @@ uint32_t Session::run(const float* input, float* output) {
   // A run that read a byte nobody wrote this run would see the pattern and give a wrong answer.
   if (options_.poison) std::fill_n(arena_.data(), arena_.size(), int8_t{0x5a});
   quantize_input(plan.tensors[static_cast<size_t>(plan.input)], input, tensors_[static_cast<size_t>(plan.input)]);
+  uint64_t* op_ns = options_.profile ? op_ns_.data() : nullptr;
   if (xnnpack_) {
-    xnnpack_->run(guard.level());
+    xnnpack_->run(guard.level(), op_ns);
   } else {
-    execute(plan, guard.level(), tensors_.data(), scratch_.data(), pool_.get());
+    execute(plan, guard.level(), tensors_.data(), scratch_.data(), pool_.get(), op_ns);
   }
+  if (op_ns) ++profiled_runs_;
   model_.check_mapping_intact();  // a SIGBUS during the run: fail before touching the caller's output
   dequantize_output(plan.tensors[static_cast<size_t>(plan.output)], tensors_[static_cast<size_t>(plan.output)], output);
   return guard.level();

@@ -36,6 +36,7 @@ struct SessionOptions {
   bool poison = false;       // fill the arena with a pattern before every run (debug checks)
   size_t threads = 1;        // > 1: the session owns a pthreadpool of this many threads
   nestrt_backend backend = NESTRT_BACKEND_NATIVE;
+  bool profile = false;  // time every operator (op_ns, profiled_runs)
 };
 
 class XnnpackBackend;
@@ -54,12 +55,21 @@ class Session {
   uint32_t run(const float* input, float* output);
   uint32_t last_level = 0;
 
+  // Profiling (SessionOptions::profile): wall time per plan op summed over profiled_runs() runs;
+  // empty when the session does not profile.
+  bool profiles() const { return options_.profile; }
+  const std::vector<uint64_t>& op_ns() const { return op_ns_; }
+  uint64_t profiled_runs() const { return profiled_runs_; }
+  void reset_profile();
+
  private:
   Model& model_;
   SessionOptions options_;
   AlignedBuffer arena_;           // every activation, at the planned offsets
   std::vector<int8_t*> tensors_;  // tensors_[i] -> arena_ + offset of tensor i
   std::vector<int8_t> scratch_;
+  std::vector<uint64_t> op_ns_;  // sized at creation, so profiled runs allocate nothing either
+  uint64_t profiled_runs_ = 0;
   struct PoolDeleter {
     void operator()(pthreadpool_t pool) const;
   };

@@ -1,5 +1,6 @@
 #include "xnnpack_backend.h"
 
+#include <chrono>
 #include <xnnpack.h>
 
 #include <algorithm>
@@ -66,7 +67,7 @@ XnnpackBackend::XnnpackBackend(const GraphPlan& plan, int8_t* const* tensors, pt
   }
   for (const OpPlan& op : plan.ops) {
     auto unsupported = [&](const std::string& why) {
-      throw XnnpackUnsupported("XNNPACK backend: " + op.name + ": " + why);
+      throw XnnpackUnsupported("XNNPACK backend: " + op.label() + ": " + why);
     };
     for (int32_t t : op.inputs) {
       if (!fits_int8(plan.tensors[static_cast<size_t>(t)].zero_point)) unsupported("input zero point outside int8");
@@ -123,7 +124,7 @@ void XnnpackBackend::build(size_t index, bool part, bool read_weights) {
     if (s == xnn_status_success) return;
     xnn_delete_operator(created);
     if (s == xnn_status_out_of_memory) throw std::bad_alloc();
-    throw XnnpackUnsupported("XNNPACK backend: " + op.name + ": " + call + " failed (" + status_name(s) + ") in " +
+    throw XnnpackUnsupported("XNNPACK backend: " + op.label() + ": " + call + " failed (" + status_name(s) + ") in " +
                              (part ? "part" : "full") + " mode");
   };
   switch (op.code) {
@@ -209,7 +210,7 @@ void XnnpackBackend::build(size_t index, bool part, bool read_weights) {
   ops_[index].part = part;
 }
 
-void XnnpackBackend::run(uint32_t level) {
+void XnnpackBackend::run(uint32_t level, uint64_t* op_ns) {
   if (level != level_) {
     for (size_t i = 0; i < plan_.ops.size(); ++i) {
       const OpPlan& op = plan_.ops[i];
@@ -218,16 +219,25 @@ void XnnpackBackend::run(uint32_t level) {
     level_ = level;
   }
   for (size_t i = 0; i < plan_.ops.size(); ++i) {
-    const OpPlan& op = plan_.ops[i];
-    if (op.code == fb::OpCode::Reshape) {
-      const int8_t* in = tensors_[op.inputs[0]];
-      int8_t* out = tensors_[op.output];
-      if (in != out) std::memcpy(out, in, plan_.tensors[static_cast<size_t>(op.output)].elements);
-      continue;
+    const auto start = op_ns ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    run_op(i);
+    if (op_ns) {
+      op_ns[i] += static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
     }
-    if (const xnn_status s = xnn_run_operator(ops_[i].op.get(), pool_); s != xnn_status_success) {
-      throw std::runtime_error("XNNPACK backend: " + op.name + ": xnn_run_operator failed (" + status_name(s) + ")");
-    }
+  }
+}
+
+void XnnpackBackend::run_op(size_t index) {
+  const OpPlan& op = plan_.ops[index];
+  if (op.code == fb::OpCode::Reshape) {
+    const int8_t* in = tensors_[op.inputs[0]];
+    int8_t* out = tensors_[op.output];
+    if (in != out) std::memcpy(out, in, plan_.tensors[static_cast<size_t>(op.output)].elements);
+    return;
+  }
+  if (const xnn_status s = xnn_run_operator(ops_[index].op.get(), pool_); s != xnn_status_success) {
+    throw std::runtime_error("XNNPACK backend: " + op.label() + ": xnn_run_operator failed (" + status_name(s) + ")");
   }
 }
 

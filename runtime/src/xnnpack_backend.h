@@ -44,8 +44,9 @@ class XnnpackBackend {
   static size_t extra_bytes();
 
   // Runs the graph at `level` (pinned by the caller's RunGuard), first rebuilding the weighted
-  // operators whose mode differs from the one they were built for.
-  void run(uint32_t level);
+  // operators whose mode differs from the one they were built for. op_ns: null, or one counter per
+  // plan op to which each operator's wall time is added (a rebuild is not counted).
+  void run(uint32_t level, uint64_t* op_ns = nullptr);
   uint32_t built_level() const { return level_; }
 
  private:
@@ -59,6 +60,7 @@ class XnnpackBackend {
   // read_weights false: zero weights (checks the mode's parameters without touching its planes,
   // whose low half may be paged out).
   void build(size_t index, bool part, bool read_weights = true);
+  void run_op(size_t index);
 
   const GraphPlan& plan_;
   int8_t* const* tensors_;
