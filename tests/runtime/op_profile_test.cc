@@ -38,7 +38,8 @@ TEST_P(OpProfileTest, OneEntryPerFileOperatorWithMacsAndTimes) {
   std::vector<float> y(10);
   constexpr uint64_t kRuns = 3;
   const auto start = std::chrono::steady_clock::now();
-  for (uint64_t r = 0; r < kRuns; ++r) ASSERT_EQ(nestrt_run(s, x.data(), x.size(), y.data(), y.size(), nullptr), NESTRT_OK);
+  for (uint64_t r = 0; r < kRuns; ++r)
+    ASSERT_EQ(nestrt_run(s, x.data(), x.size(), y.data(), y.size(), nullptr), NESTRT_OK);
   const auto wall_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
   const auto ops = profile_of(s);
