@@ -1,5 +1,5 @@
 // The fast depthwise path against the reference, bit for bit: channels below, at and above the
-// 16-channel block, 3x3 and 5x5 kernels, strides 1 and 2, dilation, asymmetric padding, zero
+// 16-byte vector and the 1024-channel pass, 3x3 and 5x5 kernels, strides 1 and 2, dilation, asymmetric padding, zero
 // points, fused clamps, saturating and tie-producing multipliers, both modes, nestings 8:6, 8:5
 // and 8:4, and 1 to 4 threads.
 #include <gtest/gtest.h>
@@ -71,6 +71,7 @@ const std::vector<Case>& cases() {
       {6, 7, 1, 3, 1, 1, 1, 1},  {6, 7, 15, 3, 1, 1, 1, 1}, {6, 7, 16, 3, 1, 1, 1, 1},   {6, 7, 17, 3, 1, 1, 1, 1},
       {9, 8, 33, 3, 2, 1, 1, 1}, {9, 9, 48, 3, 2, 1, 0, 0}, {11, 10, 24, 5, 1, 1, 2, 2}, {11, 12, 40, 5, 2, 1, 2, 1},
       {8, 8, 20, 3, 1, 2, 2, 2}, {3, 3, 64, 3, 1, 1, 1, 1}, {1, 1, 32, 3, 1, 1, 1, 1},   {14, 14, 96, 3, 2, 1, 1, 1},
+      {4, 5, 1030, 3, 1, 1, 1, 1}, {3, 3, 2100, 3, 2, 1, 1, 1},  // more channels than one 1024-channel pass
   };
   return all;
 }

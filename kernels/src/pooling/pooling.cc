@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "../pool_window.h"
-#include "nestrt/kernels/requantize.h"
+#include "../requantize_block.h"
 
 namespace nestrt::kernels {
 namespace {
@@ -62,11 +62,9 @@ void qs8_avgpool2d__portable(const PoolGeometry& g, const ActivationParams& a, f
       }
     }
     // The reference subtracts the zero point per element; the same total, in one step.
-    for (int j = 0; j < count; ++j) {
-      const int32_t centred = sum[j] - in_taps * a.input_zero_point;
-      out[j] = requantize_float_vectorisable(static_cast<float>(centred) * scale, a.output_zero_point, a.output_min,
-                                             a.output_max);
-    }
+    float scaled[kBlock];
+    for (int j = 0; j < count; ++j) scaled[j] = static_cast<float>(sum[j] - in_taps * a.input_zero_point) * scale;
+    requantize_floats(scaled, size_t(count), a.output_zero_point, a.output_min, a.output_max, out);
   });
 }
 

@@ -1,8 +1,8 @@
 // The fast qs8 depthwise convolution path (channel multiplier 1, NHWC; MobileNet-style layers).
 // The layer's planes are decoded once per run and transposed to [tap][channel] int16, so the
-// innermost loop runs over contiguous channels in blocks of 16: plain C++ that compilers
-// vectorise on every target (SSE2, NEON), with int32 accumulation and the shared requantisation
-// rule (requantize.h) in a form that vectorises. Bit-exact with qs8_dwconv2d__ref.
+// innermost loop runs over up to 1024 contiguous channels: plain C++ that compilers vectorise on
+// every target (SSE2, NEON), with int32 accumulation, then the shared requantisation rule with
+// each architecture's baseline SIMD (requantize_block.h). Bit-exact with qs8_dwconv2d__ref.
 #pragma once
 
 #include <cstddef>

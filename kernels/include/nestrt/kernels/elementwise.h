@@ -1,5 +1,6 @@
-// Fast elementwise int8 operators: plain C++ that compilers vectorise on every target, with the
-// shared requantisation rule in its vectorisable form. Bit-exact with the reference kernels.
+// Fast elementwise int8 operators: plain C++ that compilers vectorise on every target, then the
+// shared requantisation rule with the baseline SIMD of each architecture. Bit-exact with the
+// reference kernels.
 #pragma once
 
 #include <cstddef>

@@ -28,15 +28,4 @@ inline int8_t requantize_float(float scaled, int32_t zero_point, int32_t lo, int
   return static_cast<int8_t>(std::min(std::max(rounded, lo), hi));
 }
 
-// The same rule in a form compilers vectorise (lrintf is a libm call they keep scalar): for
-// |scaled| <= 2^22, adding and subtracting 1.5 * 2^23 rounds to the nearest integer, ties to even,
-// exactly like lrintf; beyond that every result saturates anyway (the int8 clamp follows), so
-// clamping there first changes no output. Bit-identical to requantize_float.
-inline int8_t requantize_float_vectorisable(float scaled, int32_t zero_point, int32_t lo, int32_t hi) {
-  constexpr float kBound = 4194304.0f, kMagic = 12582912.0f;
-  scaled = std::min(std::max(scaled, -kBound), kBound);
-  const int32_t rounded = static_cast<int32_t>((scaled + kMagic) - kMagic) + zero_point;
-  return static_cast<int8_t>(std::min(std::max(rounded, lo), hi));
-}
-
 }  // namespace nestrt::kernels
