@@ -25,6 +25,19 @@ void for_each_block(const PoolGeometry& g, int8_t* output, Fn fn) {
   }
 }
 
+// Value-based, with restrict pointers: std::max's reference result and int8's char aliasing kept
+// GCC from vectorising the max-pool loops (9 % of ResNet-18's run time, scalar).
+void max_into(const int8_t* __restrict in, size_t n, int8_t* __restrict best) {
+  for (size_t j = 0; j < n; ++j) best[j] = in[j] > best[j] ? in[j] : best[j];
+}
+
+void clamp_to(const int8_t* __restrict v, size_t n, int8_t lo, int8_t hi, int8_t* __restrict out) {
+  for (size_t j = 0; j < n; ++j) {
+    const int8_t x = v[j] < lo ? lo : v[j];
+    out[j] = x > hi ? hi : x;
+  }
+}
+
 const int8_t* pixel(const PoolGeometry& g, const int8_t* input, int n, int y, int x) {
   return input + ((size_t(n) * size_t(g.in_h) + size_t(y)) * size_t(g.in_w) + size_t(x)) * size_t(g.channels);
 }
@@ -39,11 +52,10 @@ void qs8_maxpool2d__portable(const PoolGeometry& g, int32_t output_min, int32_t 
     std::fill_n(best, count, int8_t{-128});
     for (int y = w.y0; y < w.y1; ++y) {
       for (int x = w.x0; x < w.x1; ++x) {
-        const int8_t* in = pixel(g, input, n, y, x) + c0;
-        for (int j = 0; j < count; ++j) best[j] = std::max(best[j], in[j]);
+        max_into(pixel(g, input, n, y, x) + c0, size_t(count), best);
       }
     }
-    for (int j = 0; j < count; ++j) out[j] = std::min(std::max(best[j], lo), hi);
+    clamp_to(best, size_t(count), lo, hi, out);
   });
 }
 
