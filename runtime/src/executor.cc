@@ -18,9 +18,10 @@ namespace {
 namespace fb = nestrt::fb;
 using kernels::NestMode;
 
-// Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path; depthwise
-// convolution, add and pooling on the portable vectorised kernels (every variant but ref, which
-// runs the reference kernels throughout). Every variant gives the reference's bits.
+// Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path, depthwise
+// convolution on its depthwise kernel (AVX2 or NEON), add and pooling on the portable vectorised
+// kernels (every variant but ref, which runs the reference kernels throughout). Every variant
+// gives the reference's bits.
 void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Variant variant, int8_t* const* tensors,
             int8_t* scratch, pthreadpool_t pool) {
   const int8_t* in = tensors[op.inputs[0]];
@@ -38,8 +39,7 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Var
       break;
     case fb::OpCode::DepthwiseConv2D:
       if (variant != kernels::Variant::kRef && kernels::dwconv_supports(op.conv, quant)) {
-        kernels::nest_qs8_dwconv2d_c16__portable(op.conv, op.activation, in, op.planes, mode, quant, out, scratch,
-                                                 pool);
+        kernels::qs8_dwconv2d_nested(variant, op.conv, op.activation, in, op.planes, mode, quant, out, scratch, pool);
       } else {
         kernels::nest_qs8_decode__ref(op.planes, mode, scratch);
         kernels::qs8_dwconv2d__ref(op.conv, op.activation, in, scratch, quant, out);

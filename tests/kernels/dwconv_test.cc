@@ -1,9 +1,10 @@
-// The fast depthwise path against the reference, bit for bit: channels below, at and above the
-// 16-byte vector and the 1024-channel pass, 3x3 and 5x5 kernels, strides 1 and 2, dilation, asymmetric padding, zero
-// points, fused clamps, saturating and tie-producing multipliers, both modes, nestings 8:6, 8:5
-// and 8:4, and 1 to 4 threads.
+// The fast depthwise paths (portable, and each variant's) against the reference, bit for bit:
+// channels below, at and above the 16- and 32-channel steps and the 1024-channel pass, 3x3 and
+// 5x5 kernels, strides 1 and 2, dilation, asymmetric padding, zero points, fused clamps,
+// saturating and tie-producing multipliers, both modes, nestings 8:6, 8:5 and 8:4, 1 to 4 threads.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -26,8 +27,10 @@ std::string describe(const Case& c) {
          std::to_string(c.pad_top) + "," + std::to_string(c.pad_left);
 }
 
-// Runs one geometry in every mode and nesting; pool null: the calling thread.
-void check(const Case& c, std::mt19937& rng, pthreadpool_t pool, float multiplier_scale = 1.0f) {
+// Runs one geometry in every mode and nesting on the portable kernel (variant unset) or on a
+// variant's kernel; pool null: the calling thread.
+void check(const Case& c, std::mt19937& rng, pthreadpool_t pool, float multiplier_scale = 1.0f,
+           std::optional<Variant> variant = std::nullopt) {
   ConvGeometry g;
   g.in_h = c.in_h, g.in_w = c.in_w, g.in_c = g.out_c = g.groups = c.channels;
   g.kernel_h = g.kernel_w = c.kernel, g.stride_h = g.stride_w = c.stride, g.dilation_h = g.dilation_w = c.dilation;
@@ -60,7 +63,12 @@ void check(const Case& c, std::mt19937& rng, pthreadpool_t pool, float multiplie
       std::vector<int8_t> want(out), got(out, 0x55);
       nest_qs8_decode__ref(nested.planes(), mode, decoded.data());
       qs8_dwconv2d__ref(g, a, input.data(), decoded.data(), q, want.data());
-      nest_qs8_dwconv2d_c16__portable(g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(), pool);
+      if (variant) {
+        qs8_dwconv2d_nested(*variant, g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(), pool);
+      } else {
+        nest_qs8_dwconv2d_c16__portable(g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(),
+                                        pool);
+      }
       ASSERT_EQ(got, want) << describe(c) << " 8:" << high << (mode == NestMode::kFull ? " full" : " part");
     }
   }
@@ -94,6 +102,31 @@ TEST(DwconvTest, ThreadCountDoesNotChangeTheBits) {
   }
 }
 
+// Every variant's depthwise kernel (AVX2 on x86, NEON on arm64) on the same cases, bit for bit.
+class DwconvVariantTest : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(DwconvVariantTest, MatchesReferenceOnEveryEdgeCase) {
+  NESTRT_REQUIRE_VARIANT(GetParam());
+  std::printf("dwconv variant %s\n", variant_name(GetParam()));
+  std::mt19937 rng(14);
+  for (const Case& c : cases()) check(c, rng, nullptr, 1.0f, GetParam());
+  for (const Case& c : cases()) check(c, rng, nullptr, 1e4f, GetParam());
+  const testing::Pool pool(3);
+  for (const Case& c : cases()) check(c, rng, pool.get(), 1.0f, GetParam());
+}
+
+// The variants this build has kernels for (ref, and those of the target architecture).
+std::vector<Variant> compiled_variants() {
+  std::vector<Variant> out{Variant::kRef};
+  for (Variant v : kAllVariants) {
+    if (gemm_ukernel(v).fn) out.push_back(v);
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, DwconvVariantTest, ::testing::ValuesIn(compiled_variants()),
+                         [](const auto& p) { return std::string(variant_name(p.param)); });
+
 TEST(DwconvTest, SupportsOnlyMultiplierOneWithoutWeightZeroPoints) {
   ConvGeometry g;
   g.in_h = g.in_w = g.out_h = g.out_w = 4, g.in_c = 8, g.out_c = 16, g.groups = 8, g.kernel_h = g.kernel_w = 3;
@@ -103,6 +136,11 @@ TEST(DwconvTest, SupportsOnlyMultiplierOneWithoutWeightZeroPoints) {
   g.out_c = 8;
   EXPECT_TRUE(dwconv_supports(g, {bias.data(), mult.data(), zero_points.data()}));
   zero_points[3] = 1;
+  EXPECT_FALSE(dwconv_supports(g, {bias.data(), mult.data(), zero_points.data()}));
+  zero_points[3] = 0;
+  g.kernel_h = g.kernel_w = 8;  // 64 taps: the most a pixel's tap list holds
+  EXPECT_TRUE(dwconv_supports(g, {bias.data(), mult.data(), zero_points.data()}));
+  g.kernel_w = 9;
   EXPECT_FALSE(dwconv_supports(g, {bias.data(), mult.data(), zero_points.data()}));
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 
+#include "nestrt/kernels/dispatch.h"
 #include "nestrt/kernels/reference.h"
 
 // pthreadpool's handle (pthreadpool.h), declared here so users need not see that header.
@@ -14,8 +15,8 @@ typedef struct pthreadpool* pthreadpool_t;
 
 namespace nestrt::kernels {
 
-// True when the fast path computes this problem: groups == in_c == out_c (multiplier 1) and all
-// weight zero points zero.
+// True when the fast path computes this problem: groups == in_c == out_c (multiplier 1), at most
+// 64 taps (8x8) and all weight zero points zero.
 bool dwconv_supports(const ConvGeometry& g, const ChannelQuant& q);
 
 // Scratch bytes nest_qs8_dwconv2d_c16__portable needs.
@@ -27,5 +28,12 @@ size_t qs8_dwconv2d_nested_scratch_bytes(const ConvGeometry& g);
 void nest_qs8_dwconv2d_c16__portable(const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
                                      const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output,
                                      void* scratch, pthreadpool_t pool = nullptr);
+
+// The same on variant v's kernel, bit-identical on every one: avx2 and avx512vnni run the AVX2
+// kernel (16 channels per step in registers), neon, neondot and i8mm the NEON kernel, ref the
+// reference (decoding into scratch). Callers check dwconv_supports() except for ref.
+void qs8_dwconv2d_nested(Variant v, const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
+                         const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output,
+                         void* scratch, pthreadpool_t pool = nullptr);
 
 }  // namespace nestrt::kernels

@@ -1,0 +1,99 @@
+// What every depthwise kernel shares (internal): the problem, the weights decoded once per run and
+// transposed to [tap][channel] int16 so each tap's weights are contiguous over channels, and the
+// split of output rows among threads. Each ISA's translation unit supplies the per-pixel work.
+// Everything here has internal linkage: the ISA units are compiled with their own flags, and a
+// shared inline copy built with -mavx2 must never be the one baseline code links to.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../parallel_for.h"
+#include "nestrt/kernels/dwconv.h"
+
+namespace nestrt::kernels::dwconv {
+namespace {
+
+inline constexpr size_t kAlign = 64;
+
+struct Problem {
+  const ConvGeometry& g;
+  const ActivationParams& a;
+  const int8_t* input;
+  const int16_t* weights;  // [tap][channel]
+  const ChannelQuant& q;
+  int8_t* output;
+
+  // Input pixel (iy, ix), or null when it lies in the padding (real zero: contributes nothing).
+  const int8_t* input_at(int iy, int ix) const {
+    if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return nullptr;
+    return input + (size_t(iy) * size_t(g.in_w) + size_t(ix)) * size_t(g.in_c);
+  }
+  int8_t* output_at(int oy, int ox) const { return output + (size_t(oy) * size_t(g.out_w) + size_t(ox)) * size_t(g.out_c); }
+};
+
+// The kernel taps [first, last) whose input lies inside [0, extent) along one axis, for an output
+// position whose first tap reads `origin` (= out * stride - pad). Taps outside read padding.
+struct TapRange {
+  int first, last;
+};
+inline TapRange tap_range(int origin, int extent, int kernel, int dilation) {
+  int first = 0, last = kernel;
+  while (first < kernel && origin + first * dilation < 0) ++first;
+  while (last > first && origin + (last - 1) * dilation >= extent) --last;
+  return {first, last};
+}
+
+// The taps of one output pixel that read inside the input: their input pixels and weight rows
+// (channel 0), gathered once so the channel loop runs without bounds checks.
+struct PixelTaps {
+  static constexpr size_t kMax = 64;  // dwconv_supports() admits kernels of at most 64 taps
+  const int8_t* input[kMax];
+  const int16_t* weights[kMax];
+  size_t count = 0;
+
+  PixelTaps(const Problem& p, int oy, int ox) {
+    const ConvGeometry& g = p.g;
+    const int iy0 = oy * g.stride_h - g.pad_top, ix0 = ox * g.stride_w - g.pad_left;
+    const TapRange ys = tap_range(iy0, g.in_h, g.kernel_h, g.dilation_h);
+    const TapRange xs = tap_range(ix0, g.in_w, g.kernel_w, g.dilation_w);
+    for (int ky = ys.first; ky < ys.last; ++ky) {
+      for (int kx = xs.first; kx < xs.last; ++kx, ++count) {
+        input[count] = p.input_at(iy0 + ky * g.dilation_h, ix0 + kx * g.dilation_w);
+        weights[count] = p.weights + size_t(ky * g.kernel_w + kx) * size_t(g.out_c);
+      }
+    }
+  }
+};
+
+inline size_t aligned(size_t bytes) {
+  return (bytes + kAlign - 1) / kAlign * kAlign;
+}
+
+inline size_t scratch_bytes(const ConvGeometry& g) {
+  const size_t taps = size_t(g.kernel_h) * size_t(g.kernel_w), channels = size_t(g.out_c);
+  return aligned(taps * channels) + aligned(taps * channels * sizeof(int16_t)) + kAlign;
+}
+
+// Decodes and transposes the weights into scratch, then calls pixel(problem, oy, ox) for every
+// output pixel, rows of pixels shared among the pool's threads.
+template <typename PixelFn>
+void run(const ConvGeometry& g, const ActivationParams& a, const int8_t* input, const NestedPlanes& planes,
+         NestMode mode, const ChannelQuant& q, int8_t* output, void* scratch, pthreadpool_t pool, PixelFn pixel) {
+  const size_t taps = size_t(g.kernel_h) * size_t(g.kernel_w), channels = size_t(g.out_c);
+  auto base = reinterpret_cast<uintptr_t>(scratch);
+  base = (base + kAlign - 1) / kAlign * kAlign;
+  auto* decoded = reinterpret_cast<int8_t*>(base);  // OHWI: [channel][tap]
+  auto* weights = reinterpret_cast<int16_t*>(base + aligned(taps * channels));
+  nest_qs8_decode__ref(planes, mode, decoded);
+  for (size_t c = 0; c < channels; ++c) {
+    for (size_t t = 0; t < taps; ++t) weights[t * channels + c] = decoded[c * taps + t];
+  }
+  const Problem p{g, a, input, weights, q, output};
+  parallel_for(pool, size_t(g.out_h), [&](size_t oy) {
+    for (int ox = 0; ox < g.out_w; ++ox) pixel(p, int(oy), ox);
+  });
+}
+
+}  // namespace
+}  // namespace nestrt::kernels::dwconv
