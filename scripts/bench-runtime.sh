@@ -146,7 +146,7 @@ for m in "${bench_models[@]}"; do
             --runs "$runs" --warmup 3 2>/dev/null)
           samples[$backend]+=" $(awk '/^latency ms:/ { print $6 }' <<<"$out")"
           if [ "$backend" = native ]; then
-            read -r v u < <(sed -n 's/.*weights resident \([0-9.]*\) \([KMG]*i*B\) of.*/\1 \2/p' <<<"$out")
+            read -r v u < <(sed -n 's/.*weights resident \([0-9.]*\) \([KMG]*i*B\) .*/\1 \2/p' <<<"$out")
             resident[$m/$mode]=$(to_bytes "$v" "$u")
           fi
         done
@@ -166,11 +166,22 @@ done
 switch_summary=""
 switch_model=""
 largest=0
+# One row per model for the plot of switch latency against model size.
+switch_table=$build/switch_vs_size.tsv
+printf 'model\tfile_bytes\tup_warm_ms\tup_cold_ms\tcold_read_ms\tdown_ms\tdown_evict_ms\treload_warm_ms\treload_cold_ms\tsep8_warm_ms\tsep8_cold_ms\n' >"$switch_table"
+field() { sed -n "s/^$1 *\([0-9.]*\) ms.*/\1/p" <<<"$2" | head -1; }
 for m in "${bench_models[@]}"; do
   echo
   echo "nestrt bench-switch -m $m.nest --cycles 20 --separate $m.int8.nest $m.int6.nest"
   out=$("$nestrt" bench-switch -m "$models/$m.nest" --cycles 20 --separate "$models/$m.int8.nest" "$models/$m.int6.nest")
   echo "$out"
+  sep8=$(sed -n 's/^load separate full-width model + first run: warm *\([0-9.]*\) ms, cold *\([0-9.]*\) ms/\1\t\2/p' <<<"$out")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$(stat -c %s "$models/$m.nest")" \
+    "$(field 'switch part->full, warm:' "$out")" "$(field 'switch part->full, cold:' "$out")" \
+    "$(field 'cold sequential read of the low sections:' "$out")" "$(field 'switch full->part:' "$out")" \
+    "$(sed -n 's/^switch full->part: .*(  *\([0-9.]*\) ms when also evicting.*/\1/p' <<<"$out")" \
+    "$(field 'load nested model + first run, warm:' "$out")" "$(field 'load nested model + first run, cold:' "$out")" \
+    "$sep8" >>"$switch_table"
   size=$(stat -c %s "$models/$m.nest")
   if [ "$size" -gt "$largest" ]; then # the SUMMARY's switch fields: the largest model's
     largest=$size
@@ -182,6 +193,14 @@ up_warm=$(sed -n 's/.*up_warm_vs_reload=\([0-9.]*\).*/\1/p' <<<"$switch_summary"
 down_ms=$(sed -n 's/.*down_ms=\([0-9.]*\).*/\1/p' <<<"$switch_summary")
 up_cold_bound=$(sed -n 's/.*up_cold_vs_bound=\([0-9.]*\).*/\1/p' <<<"$switch_summary")
 storage=$(sed -n 's/.*storage_vs_separate=\([0-9.]*\).*/\1/p' <<<"$switch_summary")
+
+echo
+echo "switch latency by model size: $switch_table"
+if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+  /usr/bin/python3 "$root/scripts/plot_switch_latency.py" "$switch_table" -o "$root/docs/switch_latency_vs_size.png"
+else
+  echo "note: no matplotlib (scripts/setup.sh --plots): plot of switch latency by model size skipped"
+fi
 
 # --- summary --------------------------------------------------------------------------------
 echo
