@@ -23,13 +23,16 @@ struct Problem {
   const int16_t* weights;  // [tap][channel]
   const ChannelQuant& q;
   int8_t* output;
+  uint8_t* extra;  // extra_bytes(g) bytes (64-byte aligned) a kernel may fill once per run (prepare)
 
   // Input pixel (iy, ix), or null when it lies in the padding (real zero: contributes nothing).
   const int8_t* input_at(int iy, int ix) const {
     if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return nullptr;
     return input + (size_t(iy) * size_t(g.in_w) + size_t(ix)) * size_t(g.in_c);
   }
-  int8_t* output_at(int oy, int ox) const { return output + (size_t(oy) * size_t(g.out_w) + size_t(ox)) * size_t(g.out_c); }
+  int8_t* output_at(int oy, int ox) const {
+    return output + (size_t(oy) * size_t(g.out_w) + size_t(ox)) * size_t(g.out_c);
+  }
 };
 
 // The kernel taps [first, last) whose input lies inside [0, extent) along one axis, for an output
@@ -70,29 +73,50 @@ inline size_t aligned(size_t bytes) {
   return (bytes + kAlign - 1) / kAlign * kAlign;
 }
 
-inline size_t scratch_bytes(const ConvGeometry& g) {
-  const size_t taps = size_t(g.kernel_h) * size_t(g.kernel_w), channels = size_t(g.out_c);
-  return aligned(taps * channels) + aligned(taps * channels * sizeof(int16_t)) + kAlign;
+inline size_t round_up16(size_t n) {
+  return (n + 15) / 16 * 16;
 }
 
-// Decodes and transposes the weights into scratch, then calls pixel(problem, oy, ox) for every
-// output pixel, rows of pixels shared among the pool's threads.
-template <typename PixelFn>
+// Per-run data a kernel may derive from the weights (the AVX2 kernel's tap-pair layout, adjusted
+// biases and a row of input zero points); reserved for every variant, so one scratch size fits all.
+inline size_t extra_bytes(const ConvGeometry& g) {
+  const size_t pairs = (size_t(g.kernel_h) * size_t(g.kernel_w) + 1) / 2, c16 = round_up16(size_t(g.out_c));
+  return aligned(pairs * c16 * 2 * sizeof(int16_t)) + aligned(c16 * sizeof(int32_t)) + aligned(c16 + 64);
+}
+
+inline size_t scratch_bytes(const ConvGeometry& g) {
+  const size_t taps = size_t(g.kernel_h) * size_t(g.kernel_w), channels = size_t(g.out_c);
+  return aligned(taps * channels) + aligned(taps * channels * sizeof(int16_t)) + extra_bytes(g) + kAlign;
+}
+
+// Decodes and transposes the weights into scratch, lets the kernel prepare its per-run data
+// (prepare(problem)), then calls pixel(problem, oy, ox) for every output pixel, rows of pixels
+// shared among the pool's threads.
+template <typename PixelFn, typename PrepareFn>
 void run(const ConvGeometry& g, const ActivationParams& a, const int8_t* input, const NestedPlanes& planes,
-         NestMode mode, const ChannelQuant& q, int8_t* output, void* scratch, pthreadpool_t pool, PixelFn pixel) {
+         NestMode mode, const ChannelQuant& q, int8_t* output, void* scratch, pthreadpool_t pool, PixelFn pixel,
+         PrepareFn prepare) {
   const size_t taps = size_t(g.kernel_h) * size_t(g.kernel_w), channels = size_t(g.out_c);
   auto base = reinterpret_cast<uintptr_t>(scratch);
   base = (base + kAlign - 1) / kAlign * kAlign;
   auto* decoded = reinterpret_cast<int8_t*>(base);  // OHWI: [channel][tap]
   auto* weights = reinterpret_cast<int16_t*>(base + aligned(taps * channels));
+  auto* extra = reinterpret_cast<uint8_t*>(base + aligned(taps * channels) + aligned(taps * channels * 2));
   nest_qs8_decode__ref(planes, mode, decoded);
   for (size_t c = 0; c < channels; ++c) {
     for (size_t t = 0; t < taps; ++t) weights[t * channels + c] = decoded[c * taps + t];
   }
-  const Problem p{g, a, input, weights, q, output};
+  const Problem p{g, a, input, weights, q, output, extra};
+  prepare(p);
   parallel_for(pool, size_t(g.out_h), [&](size_t oy) {
     for (int ox = 0; ox < g.out_w; ++ox) pixel(p, int(oy), ox);
   });
+}
+
+template <typename PixelFn>
+void run(const ConvGeometry& g, const ActivationParams& a, const int8_t* input, const NestedPlanes& planes,
+         NestMode mode, const ChannelQuant& q, int8_t* output, void* scratch, pthreadpool_t pool, PixelFn pixel) {
+  run(g, a, input, planes, mode, q, output, scratch, pool, pixel, [](const Problem&) {});
 }
 
 }  // namespace
