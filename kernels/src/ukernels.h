@@ -17,6 +17,9 @@ void nest_qs8_gemm_8x16c4__avx512vnni(size_t mr, size_t nc, size_t kc, const voi
 void nest_qs8_dwconv2d_c16__avx2(const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
                                  const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output,
                                  void* scratch, pthreadpool_t pool);
+void nest_qs8_dwconv2d_c32__avx512vnni(const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
+                                       const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output,
+                                       void* scratch, pthreadpool_t pool);
 #define NESTRT_KERNELS_X86 1
 #endif
 

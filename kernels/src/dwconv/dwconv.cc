@@ -32,8 +32,8 @@ void pixel_chunk(const Problem& p, int oy, int ox, size_t c0, size_t n) {
   const auto zp = static_cast<int16_t>(p.a.input_zero_point);
   for (int ky = 0; ky < g.kernel_h; ++ky) {
     for (int kx = 0; kx < g.kernel_w; ++kx) {
-      const int8_t* x = p.input_at(oy * g.stride_h - g.pad_top + ky * g.dilation_h,
-                                   ox * g.stride_w - g.pad_left + kx * g.dilation_w);
+      const int8_t* x =
+          p.input_at(oy * g.stride_h - g.pad_top + ky * g.dilation_h, ox * g.stride_w - g.pad_left + kx * g.dilation_w);
       if (x != nullptr) accumulate(x + c0, p.weights + size_t(ky * g.kernel_w + kx) * channels + c0, zp, n, acc);
     }
   }
@@ -80,9 +80,9 @@ void qs8_dwconv2d_nested(Variant v, const ConvGeometry& g, const ActivationParam
       return qs8_dwconv2d__ref(g, a, input, w, q, output);
     }
 #if defined(NESTRT_KERNELS_X86)
-    case Variant::kAvx2:
+    case Variant::kAvx2: return nest_qs8_dwconv2d_c16__avx2(g, a, input, planes, mode, q, output, scratch, pool);
     case Variant::kAvx512Vnni:
-      return nest_qs8_dwconv2d_c16__avx2(g, a, input, planes, mode, q, output, scratch, pool);
+      return nest_qs8_dwconv2d_c32__avx512vnni(g, a, input, planes, mode, q, output, scratch, pool);
 #endif
 #if defined(NESTRT_KERNELS_ARM64)
     case Variant::kNeon:

@@ -73,15 +73,16 @@ inline size_t aligned(size_t bytes) {
   return (bytes + kAlign - 1) / kAlign * kAlign;
 }
 
-inline size_t round_up16(size_t n) {
-  return (n + 15) / 16 * 16;
+// Channels rounded up to a whole number of the widest kernel's blocks (32, AVX512).
+inline size_t padded_channels(size_t n) {
+  return (n + 31) / 32 * 32;
 }
 
-// Per-run data a kernel may derive from the weights (the AVX2 kernel's tap-pair layout, adjusted
+// Per-run data a kernel may derive from the weights (the x86 kernels' tap-pair layout, adjusted
 // biases and a row of input zero points); reserved for every variant, so one scratch size fits all.
 inline size_t extra_bytes(const ConvGeometry& g) {
-  const size_t pairs = (size_t(g.kernel_h) * size_t(g.kernel_w) + 1) / 2, c16 = round_up16(size_t(g.out_c));
-  return aligned(pairs * c16 * 2 * sizeof(int16_t)) + aligned(c16 * sizeof(int32_t)) + aligned(c16 + 64);
+  const size_t pairs = (size_t(g.kernel_h) * size_t(g.kernel_w) + 1) / 2, cp = padded_channels(size_t(g.out_c));
+  return aligned(pairs * cp * 2 * sizeof(int16_t)) + aligned(cp * sizeof(int32_t)) + aligned(cp + 64);
 }
 
 inline size_t scratch_bytes(const ConvGeometry& g) {
@@ -89,9 +90,36 @@ inline size_t scratch_bytes(const ConvGeometry& g) {
   return aligned(taps * channels) + aligned(taps * channels * sizeof(int16_t)) + extra_bytes(g) + kAlign;
 }
 
+// Every tap's input pixel for output pixel (oy, ox), in tap order, with `padding` (a row of input
+// zero points) for taps outside the input; returns the tap count. Windows wholly inside the input,
+// most of them, take the branch-free path.
+inline size_t tap_pointers(const Problem& p, int oy, int ox, const int8_t* padding, const int8_t** x) {
+  const ConvGeometry& g = p.g;
+  const int iy0 = oy * g.stride_h - g.pad_top, ix0 = ox * g.stride_w - g.pad_left;
+  const size_t channels = size_t(g.in_c);
+  size_t t = 0;
+  if (iy0 >= 0 && ix0 >= 0 && iy0 + (g.kernel_h - 1) * g.dilation_h < g.in_h &&
+      ix0 + (g.kernel_w - 1) * g.dilation_w < g.in_w) {
+    const size_t row_step = size_t(g.dilation_h) * size_t(g.in_w) * channels,
+                 col_step = size_t(g.dilation_w) * channels;
+    const int8_t* row = p.input + (size_t(iy0) * size_t(g.in_w) + size_t(ix0)) * channels;
+    for (int ky = 0; ky < g.kernel_h; ++ky, row += row_step) {
+      for (int kx = 0; kx < g.kernel_w; ++kx) x[t++] = row + size_t(kx) * col_step;
+    }
+    return t;
+  }
+  for (int ky = 0; ky < g.kernel_h; ++ky) {
+    for (int kx = 0; kx < g.kernel_w; ++kx) {
+      const int8_t* in = p.input_at(iy0 + ky * g.dilation_h, ix0 + kx * g.dilation_w);
+      x[t++] = in ? in : padding;
+    }
+  }
+  return t;
+}
+
 // Decodes and transposes the weights into scratch, lets the kernel prepare its per-run data
-// (prepare(problem)), then calls pixel(problem, oy, ox) for every output pixel, rows of pixels
-// shared among the pool's threads.
+// (ctx = prepare(problem)), then calls pixel(problem, ctx, oy, ox) for every output pixel, rows of
+// pixels shared among the pool's threads.
 template <typename PixelFn, typename PrepareFn>
 void run(const ConvGeometry& g, const ActivationParams& a, const int8_t* input, const NestedPlanes& planes,
          NestMode mode, const ChannelQuant& q, int8_t* output, void* scratch, pthreadpool_t pool, PixelFn pixel,
@@ -107,16 +135,18 @@ void run(const ConvGeometry& g, const ActivationParams& a, const int8_t* input, 
     for (size_t t = 0; t < taps; ++t) weights[t * channels + c] = decoded[c * taps + t];
   }
   const Problem p{g, a, input, weights, q, output, extra};
-  prepare(p);
+  const auto ctx = prepare(p);
   parallel_for(pool, size_t(g.out_h), [&](size_t oy) {
-    for (int ox = 0; ox < g.out_w; ++ox) pixel(p, int(oy), ox);
+    for (int ox = 0; ox < g.out_w; ++ox) pixel(p, ctx, int(oy), ox);
   });
 }
 
 template <typename PixelFn>
 void run(const ConvGeometry& g, const ActivationParams& a, const int8_t* input, const NestedPlanes& planes,
          NestMode mode, const ChannelQuant& q, int8_t* output, void* scratch, pthreadpool_t pool, PixelFn pixel) {
-  run(g, a, input, planes, mode, q, output, scratch, pool, pixel, [](const Problem&) {});
+  run(
+      g, a, input, planes, mode, q, output, scratch, pool,
+      [&](const Problem& p, int, int oy, int ox) { pixel(p, oy, ox); }, [](const Problem&) { return 0; });
 }
 
 }  // namespace

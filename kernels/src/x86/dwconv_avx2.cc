@@ -30,13 +30,14 @@ struct Prepared {
 
 Prepared layout(const Problem& p) {
   const ConvGeometry& g = p.g;
-  const size_t pairs = (size_t(g.kernel_h) * size_t(g.kernel_w) + 1) / 2, c16 = dwconv::round_up16(size_t(g.out_c));
-  const size_t pair_bytes = dwconv::aligned(pairs * c16 * 2 * sizeof(int16_t));
+  const size_t pairs = (size_t(g.kernel_h) * size_t(g.kernel_w) + 1) / 2, cp = dwconv::padded_channels(size_t(g.out_c));
+  const size_t pair_bytes = dwconv::aligned(pairs * cp * 2 * sizeof(int16_t));
   return {reinterpret_cast<const int16_t*>(p.extra), reinterpret_cast<const int32_t*>(p.extra + pair_bytes),
-          reinterpret_cast<const int8_t*>(p.extra + pair_bytes + dwconv::aligned(c16 * sizeof(int32_t))), c16 / 16};
+          reinterpret_cast<const int8_t*>(p.extra + pair_bytes + dwconv::aligned(cp * sizeof(int32_t))),
+          (size_t(g.out_c) + 15) / 16};
 }
 
-void prepare(const Problem& p) {
+Prepared prepare(const Problem& p) {
   const ConvGeometry& g = p.g;
   const size_t taps = size_t(g.kernel_h) * size_t(g.kernel_w), channels = size_t(g.out_c);
   const Prepared at = layout(p);
@@ -65,6 +66,7 @@ void prepare(const Problem& p) {
     bias[c] = c < channels ? int32_t(uint32_t(p.q.bias[c]) - zp * sum) : 0;
   }
   std::memset(zp_row, int8_t(p.a.input_zero_point), 16 * at.blocks + 16);
+  return at;
 }
 
 // Two taps of 16 channels: acc0 gets channels 0-3 and 8-11, acc1 channels 4-7 and 12-15 (VPUNPCK
@@ -92,20 +94,12 @@ inline __m128i requantize16(__m256i acc0, __m256i acc1, const int32_t* bias, con
 }
 
 struct PixelAvx2 {
-  void operator()(const Problem& p, int oy, int ox) const {
+  void operator()(const Problem& p, const Prepared& at, int oy, int ox) const {
     const ConvGeometry& g = p.g;
     const size_t channels = size_t(g.in_c), taps = size_t(g.kernel_h) * size_t(g.kernel_w);
-    const Prepared at = layout(p);
-    // Every tap's input pixel, the zero-point row where it lies in the padding, plus one for an
-    // odd count.
+    // Every tap's input pixel (the zero-point row in the padding), plus one for an odd count.
     const int8_t* x[kMaxTaps + 1];
-    const int iy0 = oy * g.stride_h - g.pad_top, ix0 = ox * g.stride_w - g.pad_left;
-    for (int ky = 0, t = 0; ky < g.kernel_h; ++ky) {
-      for (int kx = 0; kx < g.kernel_w; ++kx, ++t) {
-        const int8_t* in = p.input_at(iy0 + ky * g.dilation_h, ix0 + kx * g.dilation_w);
-        x[t] = in ? in : at.zp_row;
-      }
-    }
+    dwconv::tap_pointers(p, oy, ox, at.zp_row, x);
     x[taps] = at.zp_row;
     const size_t pairs = (taps + 1) / 2;
     const GemmRequant r{p.a.output_zero_point, p.a.output_min, p.a.output_max};

@@ -29,9 +29,9 @@ void nest_qs8_dwconv2d_c16__portable(const ConvGeometry& g, const ActivationPara
                                      const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output,
                                      void* scratch, pthreadpool_t pool = nullptr);
 
-// The same on variant v's kernel, bit-identical on every one: avx2 and avx512vnni run the AVX2
-// kernel (16 channels per step in registers), neon, neondot and i8mm the NEON kernel, ref the
-// reference (decoding into scratch). Callers check dwconv_supports() except for ref.
+// The same on variant v's kernel, bit-identical on every one: avx2 runs the AVX2 kernel (16 or 32
+// channels per step in registers), avx512vnni the AVX512-VNNI kernel (32), neon, neondot and i8mm
+// the NEON kernel, ref the reference (decoding into scratch). Callers check dwconv_supports() except for ref.
 void qs8_dwconv2d_nested(Variant v, const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
                          const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output,
                          void* scratch, pthreadpool_t pool = nullptr);
