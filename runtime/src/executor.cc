@@ -150,11 +150,24 @@ const char* op_type_name(const OpPlan& op) {
 }
 
 void quantize_input(const TensorInfo& tensor, const float* nchw, int8_t* nhwc) {
-  for_each_layout_pair(tensor, [&](size_t src, size_t dst) {
-    // NaN maps to the zero point (real 0) rather than to an undefined conversion.
-    const float v = std::isnan(nchw[src]) ? 0.f : nchw[src] / tensor.scale;
-    nhwc[dst] = kernels::requantize_float(v, tensor.zero_point, -128, 127);
-  });
+  // NaN maps to the zero point (real 0) rather than to an undefined conversion.
+  if (tensor.shape.size() != 4)
+    return kernels::qs8_quantize__portable(tensor.elements, tensor.scale, tensor.zero_point, nchw, nhwc);
+  // One source row (NCHW's last axis) at a time, quantised contiguously, then scattered to NHWC.
+  const size_t n = static_cast<size_t>(tensor.shape[0]), h = static_cast<size_t>(tensor.shape[1]),
+               w = static_cast<size_t>(tensor.shape[2]), c = static_cast<size_t>(tensor.shape[3]);
+  constexpr size_t kChunk = 256;
+  int8_t row[kChunk];
+  for (size_t b = 0; b < n; ++b)
+    for (size_t ch = 0; ch < c; ++ch)
+      for (size_t y = 0; y < h; ++y)
+        for (size_t x0 = 0; x0 < w; x0 += kChunk) {
+          const size_t len = std::min(kChunk, w - x0);
+          kernels::qs8_quantize__portable(len, tensor.scale, tensor.zero_point, nchw + ((b * c + ch) * h + y) * w + x0,
+                                          row);
+          int8_t* dst = nhwc + ((b * h + y) * w + x0) * c + ch;
+          for (size_t x = 0; x < len; ++x) dst[x * c] = row[x];
+        }
 }
 
 void dequantize_output(const TensorInfo& tensor, const int8_t* nhwc, float* nchw) {

@@ -1,12 +1,16 @@
 // The fast requantised add against the reference, bit for bit: lengths around the vector width,
-// zero points, clamps, multipliers that make ties and multipliers that saturate.
+// zero points, clamps, multipliers that make ties and multipliers that saturate; and the input
+// quantisation against the scalar rule.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
 #include "nestrt/kernels/elementwise.h"
 #include "nestrt/kernels/reference.h"
+#include "nestrt/kernels/requantize.h"
 
 namespace nestrt::kernels {
 namespace {
@@ -31,6 +35,30 @@ TEST(AddTest, PortableMatchesReference) {
     qs8_add__ref(count, p, a.data(), b.data(), want.data());
     qs8_add__portable(count, p, a.data(), b.data(), got.data());
     ASSERT_EQ(got, want) << "trial " << trial << " count " << count;
+  }
+}
+
+// Input quantisation: the scalar rule on x / scale, NaN to the zero point, infinities and huge
+// values saturating, exact ties rounding to even, over lengths around the SIMD block.
+TEST(QuantizeTest, PortableMatchesScalarRule) {
+  std::vector<float> x;
+  for (float v = -70.f; v <= 70.f; v += 0.125f) x.push_back(v);
+  for (float v : {1e30f, -1e30f, 3e38f, std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(), 0.f, -0.f}) {
+    x.push_back(v);
+  }
+  for (float scale : {0.25f, 0.5f, 0.0078125f, 3.f}) {
+    for (int32_t zp : {-128, -3, 0, 127}) {
+      for (size_t n : {size_t(0), size_t(1), size_t(15), size_t(16), size_t(17), x.size()}) {
+        std::vector<int8_t> got(n + 1, int8_t{77});
+        qs8_quantize__portable(n, scale, zp, x.data(), got.data());
+        for (size_t i = 0; i < n; ++i) {
+          const int8_t want = std::isnan(x[i]) ? int8_t(zp) : requantize_float(x[i] / scale, zp, -128, 127);
+          ASSERT_EQ(got[i], want) << "x " << x[i] << " scale " << scale << " zp " << zp;
+        }
+        ASSERT_EQ(got[n], 77) << "wrote past the end";
+      }
+    }
   }
 }
 

@@ -1,5 +1,5 @@
-#include "nestrt/kernels/elementwise.h"
 #include <algorithm>
+#include "nestrt/kernels/elementwise.h"
 
 #include "../requantize_block.h"
 
@@ -17,6 +17,19 @@ void qs8_add__portable(size_t count, const AddParams& p, const int8_t* a, const 
       scaled[j] = sa + sb;
     }
     requantize_floats(scaled, n, p.output_zero_point, p.output_min, p.output_max, output + i0);
+  }
+}
+
+void qs8_quantize__portable(size_t count, float scale, int32_t zero_point, const float* x, int8_t* output) {
+  constexpr size_t kChunk = 512;
+  alignas(64) float scaled[kChunk];
+  for (size_t i0 = 0; i0 < count; i0 += kChunk) {
+    const size_t n = std::min(kChunk, count - i0);
+    for (size_t j = 0; j < n; ++j) {
+      const float v = x[i0 + j], q = v / scale;
+      scaled[j] = v == v ? q : 0.f;  // a select the compiler vectorises; NaN -> 0
+    }
+    requantize_floats(scaled, n, zero_point, -128, 127, output + i0);
   }
 }
 

@@ -102,8 +102,17 @@ void pack_rows(const ConvGeometry& g, const int8_t* input, size_t m0, size_t mb,
     const size_t m = m0 + r;
     const int n = int(m / pixels), oy = int(m % pixels) / out_w, ox = int(m % pixels) % out_w;
     T* row = out + r * kc;
+    const int ix0 = ox * stride_w - pad_left;
+    // With dilation 1, a kernel row inside the input is one contiguous run of kernel_w * in_c bytes.
+    const bool whole_rows = dilation_w == 1 && ix0 >= 0 && ix0 + kernel_w <= in_w;
     for (int ky = 0; ky < kernel_h; ++ky) {
       const int iy = oy * stride_h - pad_top + ky * dilation_h;
+      if (whole_rows && iy >= 0 && iy < in_h) {
+        convert_bytes(input + ((size_t(n) * size_t(in_h) + size_t(iy)) * size_t(in_w) + size_t(ix0)) * in_c,
+                      size_t(kernel_w) * in_c, tr, row);
+        row += size_t(kernel_w) * in_c;
+        continue;
+      }
       for (int kx = 0; kx < kernel_w; ++kx, row += in_c) {
         const int ix = ox * stride_w - pad_left + kx * dilation_w;
         if (iy < 0 || iy >= in_h || ix < 0 || ix >= in_w) {

@@ -13,4 +13,8 @@ namespace nestrt::kernels {
 // y = clamp(round_half_even(float(a - za) * ma + float(b - zb) * mb) + zo): qs8_add__ref's rule.
 void qs8_add__portable(size_t count, const AddParams& p, const int8_t* a, const int8_t* b, int8_t* output);
 
+// Float to int8: out[i] = requantize_float(x[i] / scale, zero_point, -128, 127), NaN -> zero_point
+// (real 0). The runtime's input quantisation.
+void qs8_quantize__portable(size_t count, float scale, int32_t zero_point, const float* x, int8_t* output);
+
 }  // namespace nestrt::kernels
