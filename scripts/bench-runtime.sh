@@ -19,6 +19,8 @@
 #               the first time; they are cached in the build directory)
 #   --runs N    timed runs per `nestrt bench` (default 20); --rounds N: repetitions (default 3)
 #   BUILD_DIR   build directory (default build/bench-runtime), configured and built as needed
+#   BENCH_CPU   the CPU that 1-thread runs of both backends are pinned to (default: the last one;
+#               on the development VM CPU 0 ran both backends 27-50 % slower than CPU 1)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,7 +40,7 @@ while [ $# -gt 0 ]; do
       shift
       ;;
     -h | --help)
-      sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -132,6 +134,14 @@ if awk -v l="$(load)" -v n="$(nproc)" 'BEGIN { exit !(l > n / 4) }'; then
   echo "warning: the machine is busy: figures (2-thread ones above all) are unreliable; rerun when idle"
 fi
 
+# 1-thread runs of both backends on one CPU, so a slower or busier core cannot favour either.
+bench_cpu=${BENCH_CPU:-$(($(nproc) - 1))}
+pin=()
+if command -v taskset >/dev/null; then
+  pin=(taskset -c "$bench_cpu")
+  echo "1-thread runs pinned to CPU $bench_cpu (BENCH_CPU)"
+fi
+
 declare -A latency resident
 echo "nestrt bench: median latency in ms (median of $rounds rounds of $runs timed runs each, backends interleaved);"
 echo "ratio = native latency / XNNPACK latency (< 1: nestrt native is faster)"
@@ -142,7 +152,9 @@ for m in "${bench_models[@]}"; do
       declare -A samples=([native]="" [xnnpack]="")
       for ((r = 0; r < rounds; r++)); do
         for backend in native xnnpack; do
-          out=$("$nestrt" bench -m "$models/$m.nest" --mode "$mode" --threads "$threads" --backend "$backend" \
+          run=("$nestrt")
+          [ "$threads" = 1 ] && run=("${pin[@]}" "$nestrt")
+          out=$("${run[@]}" bench -m "$models/$m.nest" --mode "$mode" --threads "$threads" --backend "$backend" \
             --runs "$runs" --warmup 3 2>/dev/null)
           samples[$backend]+=" $(awk '/^latency ms:/ { print $6 }' <<<"$out")"
           if [ "$backend" = native ]; then

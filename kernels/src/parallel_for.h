@@ -4,7 +4,12 @@
 
 #include <pthreadpool.h>
 
+#include <algorithm>
+
+#include <atomic>
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 
 // pthreadpool is not built with ThreadSanitizer, so TSan cannot see that its dispatch orders the
 // caller's writes before the workers' reads and the workers' writes before the caller's return:
@@ -37,6 +42,37 @@ void parallel_for(pthreadpool_t pool, size_t n, Fn fn) {
       },
       &fn, n, 0);
   NESTRT_TSAN_ACQUIRE(&fn);
+}
+
+// Runs fn(i, slot) for i in [0, n), one task per i, so pthreadpool's work stealing balances
+// uneven threads (a busy or slower core, big.LITTLE) instead of a fixed split. slot < slots names
+// a scratch buffer no concurrently running task holds: a task claims a free one and gives it back.
+// slots must be at least the pool's thread count; pools above 64 threads fall back to a fixed
+// split of tasks (slot = the split's index).
+template <typename Fn>
+void parallel_for_slots(pthreadpool_t pool, size_t n, size_t slots, Fn fn) {
+  if (pool == nullptr || n <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(i, 0);
+    return;
+  }
+  if (slots > 64) {
+    const size_t tasks = std::min(slots, n);
+    parallel_for(pool, tasks, [&](size_t t) {
+      for (size_t i = t; i < n; i += tasks) fn(i, t);
+    });
+    return;
+  }
+  std::atomic<uint64_t> busy{0};
+  parallel_for(pool, n, [&](size_t i) {
+    size_t slot = 0;
+    for (;;) {  // the lowest free slot; another task may take it first, then try again
+      slot = size_t(std::countr_one(busy.load(std::memory_order_relaxed)));
+      const uint64_t bit = uint64_t{1} << slot;
+      if ((busy.fetch_or(bit, std::memory_order_acquire) & bit) == 0) break;
+    }
+    fn(i, slot);
+    busy.fetch_and(~(uint64_t{1} << slot), std::memory_order_release);
+  });
 }
 
 }  // namespace nestrt::kernels

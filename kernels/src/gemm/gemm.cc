@@ -137,7 +137,8 @@ void decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k
 // same arithmetic). Whole schedule: panels decoded in parallel, then blocks of output pixels
 // shared among the threads, each packing its rows into its own buffer. Large schedule: per block,
 // rows packed in parallel slices, then panels shared among the threads, each decoding into its
-// own L1/L2-resident buffer.
+// own L1/L2-resident buffer. Panels and blocks are single tasks that pthreadpool balances
+// (parallel_for_slots), so a slower core does less of the work.
 void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
               const NestedPlanes* planes, NestMode mode, const int8_t* predecoded, const int32_t* predecoded_ksum,
               const ChannelQuant& q, int8_t* output, const ScratchLayout& s, uint8_t* base, pthreadpool_t pool) {
@@ -209,24 +210,18 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
     if (predecoded) {
       for (size_t p = 0; p < npanels; ++p) set_init(p, predecoded_ksum + p * kPanelNR);
     } else {
-      const size_t tasks = std::min(s.threads, npanels);
-      parallel_for(pool, tasks, [&](size_t t) {
-        for (size_t p = t; p < npanels; p += tasks) {
-          decode_panel(*planes, mode, size_t(g.out_c), k, p, panel_buf + p * panel_bytes, ks + p * kPanelNR,
-                       tmp + t * panel_bytes);
-          set_init(p, ks + p * kPanelNR);
-        }
+      parallel_for_slots(pool, npanels, s.threads, [&](size_t p, size_t slot) {
+        decode_panel(*planes, mode, size_t(g.out_c), k, p, panel_buf + p * panel_bytes, ks + p * kPanelNR,
+                     tmp + slot * panel_bytes);
+        set_init(p, ks + p * kPanelNR);
       });
     }
-    const size_t tasks = std::min(s.threads, nblocks);
-    parallel_for(pool, tasks, [&](size_t t) {
-      uint8_t* abuf = base + s.a + t * s.a_bytes;
-      for (size_t b = t; b < nblocks; b += tasks) {
-        const size_t m0 = b * s.block_m, mb = std::min(s.block_m, m_total - m0);
-        const uint8_t* arows = reinterpret_cast<const uint8_t*>(input + m0 * k);
-        if (!direct) pack(m0, mb, abuf), arows = abuf;
-        for (size_t p = 0; p < npanels; ++p) gemm_panel(panels + p * panel_bytes, p, arows, m0, mb);
-      }
+    parallel_for_slots(pool, nblocks, s.threads, [&](size_t b, size_t slot) {
+      uint8_t* abuf = base + s.a + slot * s.a_bytes;
+      const size_t m0 = b * s.block_m, mb = std::min(s.block_m, m_total - m0);
+      const uint8_t* arows = reinterpret_cast<const uint8_t*>(input + m0 * k);
+      if (!direct) pack(m0, mb, abuf), arows = abuf;
+      for (size_t p = 0; p < npanels; ++p) gemm_panel(panels + p * panel_bytes, p, arows, m0, mb);
     });
     return;
   }
@@ -246,19 +241,16 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
       });
       arows = abuf;
     }
-    const size_t tasks = std::min(s.threads, npanels);
-    parallel_for(pool, tasks, [&](size_t t) {
-      for (size_t p = t; p < npanels; p += tasks) {
-        const int8_t* panel = predecoded + p * panel_bytes;
-        if (!predecoded) {
-          // Decoded (and its init set) where it is used, into this thread's buffer.
-          int8_t* own = panel_buf + t * panel_bytes;
-          decode_panel(*planes, mode, size_t(g.out_c), k, p, own, ks + t * kPanelNR, tmp + t * panel_bytes);
-          set_init(p, ks + t * kPanelNR);
-          panel = own;
-        }
-        gemm_panel(panel, p, arows, m0, mb);
+    parallel_for_slots(pool, npanels, s.threads, [&](size_t p, size_t slot) {
+      const int8_t* panel = predecoded + p * panel_bytes;
+      if (!predecoded) {
+        // Decoded (and its init set) where it is used, into this task's buffer.
+        int8_t* own = panel_buf + slot * panel_bytes;
+        decode_panel(*planes, mode, size_t(g.out_c), k, p, own, ks + slot * kPanelNR, tmp + slot * panel_bytes);
+        set_init(p, ks + slot * kPanelNR);
+        panel = own;
       }
+      gemm_panel(panel, p, arows, m0, mb);
     });
   }
 }
