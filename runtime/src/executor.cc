@@ -19,9 +19,9 @@ namespace fb = nestrt::fb;
 using kernels::NestMode;
 
 // Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path, depthwise
-// convolution on its depthwise kernel (AVX2 or NEON), add and pooling on the portable vectorised
-// kernels (every variant but ref, which runs the reference kernels throughout). Every variant
-// gives the reference's bits.
+// convolution on its depthwise kernel (AVX2, AVX512-VNNI or NEON), add and pooling on the portable
+// vectorised kernels (every variant but ref, which runs the reference kernels throughout), all on
+// the session's threads. Every variant gives the reference's bits.
 void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Variant variant, int8_t* const* tensors,
             int8_t* scratch, pthreadpool_t pool) {
   const int8_t* in = tensors[op.inputs[0]];
@@ -57,14 +57,14 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Var
     }
     case fb::OpCode::Add:
       if (variant != kernels::Variant::kRef) {
-        kernels::qs8_add__portable(out_elements, op.add, in, tensors[op.inputs[1]], out);
+        kernels::qs8_add__portable(out_elements, op.add, in, tensors[op.inputs[1]], out, pool);
       } else {
         kernels::qs8_add__ref(out_elements, op.add, in, tensors[op.inputs[1]], out);
       }
       break;
     case fb::OpCode::MaxPool2D:
       if (variant != kernels::Variant::kRef) {
-        kernels::qs8_maxpool2d__portable(op.pool, op.activation.output_min, op.activation.output_max, in, out);
+        kernels::qs8_maxpool2d__portable(op.pool, op.activation.output_min, op.activation.output_max, in, out, pool);
       } else {
         kernels::qs8_maxpool2d__ref(op.pool, op.activation.output_min, op.activation.output_max, in, out);
       }
@@ -72,7 +72,7 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Var
     case fb::OpCode::AveragePool2D:
     case fb::OpCode::GlobalAveragePool:
       if (variant != kernels::Variant::kRef) {
-        kernels::qs8_avgpool2d__portable(op.pool, op.activation, op.pool_multiplier, in, out);
+        kernels::qs8_avgpool2d__portable(op.pool, op.activation, op.pool_multiplier, in, out, pool);
       } else {
         kernels::qs8_avgpool2d__ref(op.pool, op.activation, op.pool_multiplier, in, out);
       }

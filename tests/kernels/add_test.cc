@@ -11,6 +11,7 @@
 #include "nestrt/kernels/elementwise.h"
 #include "nestrt/kernels/reference.h"
 #include "nestrt/kernels/requantize.h"
+#include "thread_pool.h"
 
 namespace nestrt::kernels {
 namespace {
@@ -38,13 +39,30 @@ TEST(AddTest, PortableMatchesReference) {
   }
 }
 
+// Long tensors split among threads (tasks of 8192 elements): the same bits as one thread.
+TEST(AddTest, ThreadsDoNotChangeTheBits) {
+  std::mt19937 rng(22);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  AddParams p;
+  p.a_zero_point = 3, p.b_zero_point = -7, p.output_zero_point = 1, p.a_multiplier = 0.5f, p.b_multiplier = 0.75f;
+  const testing::Pool pool(3);
+  for (size_t count : {size_t(8191), size_t(8192), size_t(8193), size_t(100000)}) {
+    std::vector<int8_t> a(count), b(count), want(count), got(count);
+    for (auto& v : a) v = static_cast<int8_t>(byte(rng));
+    for (auto& v : b) v = static_cast<int8_t>(byte(rng));
+    qs8_add__ref(count, p, a.data(), b.data(), want.data());
+    qs8_add__portable(count, p, a.data(), b.data(), got.data(), pool.get());
+    ASSERT_EQ(got, want) << count;
+  }
+}
+
 // Input quantisation: the scalar rule on x / scale, NaN to the zero point, infinities and huge
 // values saturating, exact ties rounding to even, over lengths around the SIMD block.
 TEST(QuantizeTest, PortableMatchesScalarRule) {
   std::vector<float> x;
   for (float v = -70.f; v <= 70.f; v += 0.125f) x.push_back(v);
-  for (float v : {1e30f, -1e30f, 3e38f, std::numeric_limits<float>::infinity(),
-                  -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(), 0.f, -0.f}) {
+  for (float v : {1e30f, -1e30f, 3e38f, std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN(), 0.f, -0.f}) {
     x.push_back(v);
   }
   for (float scale : {0.25f, 0.5f, 0.0078125f, 3.f}) {

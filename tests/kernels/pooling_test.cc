@@ -9,6 +9,7 @@
 
 #include "nestrt/kernels/pooling.h"
 #include "nestrt/kernels/reference.h"
+#include "thread_pool.h"
 
 namespace nestrt::kernels {
 namespace {
@@ -23,6 +24,7 @@ TEST(PoolingTest, PortableMatchesReference) {
                                    {1, 1, 10, 1, 1, 1, 0}, {6, 5, 130, 3, 2, 1, 1}};
   std::mt19937 rng(31);
   std::uniform_int_distribution<int> byte(-128, 127), coin(0, 3);
+  const testing::Pool pool(3);  // odd trials share the rows among 3 threads: the same bits
   for (const Case& c : cases) {
     for (bool include_pad : {false, true}) {
       PoolGeometry g;
@@ -44,11 +46,12 @@ TEST(PoolingTest, PortableMatchesReference) {
         const float multiplier = trial == 0 ? 1.0f : trial == 1 ? 4e5f : 0.5f + 0.01f * float(byte(rng) + 128);
         std::vector<int8_t> want(out), got(out, 0x33);
         qs8_maxpool2d__ref(g, a.output_min, a.output_max, input.data(), want.data());
-        qs8_maxpool2d__portable(g, a.output_min, a.output_max, input.data(), got.data());
-        ASSERT_EQ(got, want) << "max " << what;
+        pthreadpool_t threads = trial % 2 ? pool.get() : nullptr;
+        qs8_maxpool2d__portable(g, a.output_min, a.output_max, input.data(), got.data(), threads);
+        ASSERT_EQ(got, want) << "max " << what << (threads ? " 3 threads" : "");
         qs8_avgpool2d__ref(g, a, multiplier, input.data(), want.data());
-        qs8_avgpool2d__portable(g, a, multiplier, input.data(), got.data());
-        ASSERT_EQ(got, want) << "average " << what << " multiplier " << multiplier;
+        qs8_avgpool2d__portable(g, a, multiplier, input.data(), got.data(), threads);
+        ASSERT_EQ(got, want) << "average " << what << " multiplier " << multiplier << (threads ? " 3 threads" : "");
       }
     }
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "../parallel_for.h"
 #include "../pool_window.h"
 #include "../requantize_block.h"
 
@@ -10,19 +11,18 @@ namespace {
 
 constexpr int kBlock = 64;  // channels per pass: the accumulators stay in registers or L1
 
-// Calls fn(c0, n, out) for each block of channels of each output pixel, with the window.
+// Calls fn(n, window, c0, count, out) for each block of channels of each output pixel; rows of
+// output pixels are shared among the pool's threads.
 template <typename Fn>
-void for_each_block(const PoolGeometry& g, int8_t* output, Fn fn) {
-  for (int n = 0; n < g.batch; ++n) {
-    for (int oy = 0; oy < g.out_h; ++oy) {
-      for (int ox = 0; ox < g.out_w; ++ox) {
-        const PoolWindow w = clipped_window(g, oy, ox);
-        int8_t* out =
-            output + ((size_t(n) * size_t(g.out_h) + size_t(oy)) * size_t(g.out_w) + size_t(ox)) * size_t(g.channels);
-        for (int c0 = 0; c0 < g.channels; c0 += kBlock) fn(n, w, c0, std::min(kBlock, g.channels - c0), out + c0);
-      }
+void for_each_block(const PoolGeometry& g, int8_t* output, pthreadpool_t pool, Fn fn) {
+  parallel_for(pool, size_t(g.batch) * size_t(g.out_h), [&](size_t row) {
+    const int n = int(row / size_t(g.out_h)), oy = int(row % size_t(g.out_h));
+    for (int ox = 0; ox < g.out_w; ++ox) {
+      const PoolWindow w = clipped_window(g, oy, ox);
+      int8_t* out = output + (row * size_t(g.out_w) + size_t(ox)) * size_t(g.channels);
+      for (int c0 = 0; c0 < g.channels; c0 += kBlock) fn(n, w, c0, std::min(kBlock, g.channels - c0), out + c0);
     }
-  }
+  });
 }
 
 // Value-based, with restrict pointers: std::max's reference result and int8's char aliasing kept
@@ -45,9 +45,9 @@ const int8_t* pixel(const PoolGeometry& g, const int8_t* input, int n, int y, in
 }  // namespace
 
 void qs8_maxpool2d__portable(const PoolGeometry& g, int32_t output_min, int32_t output_max, const int8_t* input,
-                             int8_t* output) {
+                             int8_t* output, pthreadpool_t pool) {
   const auto lo = static_cast<int8_t>(std::max(output_min, -128)), hi = static_cast<int8_t>(std::min(output_max, 127));
-  for_each_block(g, output, [&](int n, const PoolWindow& w, int c0, int count, int8_t* out) {
+  for_each_block(g, output, pool, [&](int n, const PoolWindow& w, int c0, int count, int8_t* out) {
     int8_t best[kBlock];
     std::fill_n(best, count, int8_t{-128});
     for (int y = w.y0; y < w.y1; ++y) {
@@ -60,8 +60,8 @@ void qs8_maxpool2d__portable(const PoolGeometry& g, int32_t output_min, int32_t 
 }
 
 void qs8_avgpool2d__portable(const PoolGeometry& g, const ActivationParams& a, float multiplier, const int8_t* input,
-                             int8_t* output) {
-  for_each_block(g, output, [&](int n, const PoolWindow& w, int c0, int count, int8_t* out) {
+                             int8_t* output, pthreadpool_t pool) {
+  for_each_block(g, output, pool, [&](int n, const PoolWindow& w, int c0, int count, int8_t* out) {
     const int taps = g.count_include_pad ? g.kernel_h * g.kernel_w : (w.y1 - w.y0) * (w.x1 - w.x0);
     const float scale = taps > 0 ? multiplier / static_cast<float>(taps) : 0.f;
     const int32_t in_taps = (w.y1 - w.y0) * (w.x1 - w.x0);

@@ -8,10 +8,15 @@
 
 #include "nestrt/kernels/reference.h"
 
+// pthreadpool's handle (pthreadpool.h), declared here so users need not see that header.
+typedef struct pthreadpool* pthreadpool_t;
+
 namespace nestrt::kernels {
 
 // y = clamp(round_half_even(float(a - za) * ma + float(b - zb) * mb) + zo): qs8_add__ref's rule.
-void qs8_add__portable(size_t count, const AddParams& p, const int8_t* a, const int8_t* b, int8_t* output);
+// pool: null runs on the calling thread; blocks of elements are shared among the pool's threads.
+void qs8_add__portable(size_t count, const AddParams& p, const int8_t* a, const int8_t* b, int8_t* output,
+                       pthreadpool_t pool = nullptr);
 
 // Float to int8: out[i] = requantize_float(x[i] / scale, zero_point, -128, 127), NaN -> zero_point
 // (real 0). The runtime's input quantisation.
