@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "../parallel_for.h"
 #include "nestrt/kernels/dwconv.h"
@@ -115,6 +116,37 @@ inline size_t tap_pointers(const Problem& p, int oy, int ox, const int8_t* paddi
     }
   }
   return t;
+}
+
+// The x86 kernels' per-run data in Problem::extra: tap pairs of weights in the order their
+// VPUNPCK interleaving needs, the bias with the input zero point folded in, and a row of zero
+// points for padding taps (which the fold cancels exactly).
+struct PairedWeights {
+  int16_t* pairs;  // [pair][block of `block` channels][lo | hi]: filled by the kernel
+  int32_t* bias;   // bias - zp * sum of the channel's weights; 0 past the last channel
+  int8_t* zp_row;  // the input zero point, once per channel of the padded blocks (+ one block)
+  size_t blocks;   // channel blocks of `block`
+};
+
+inline PairedWeights paired_weights(const Problem& p, size_t block) {
+  const ConvGeometry& g = p.g;
+  const size_t pairs = (size_t(g.kernel_h) * size_t(g.kernel_w) + 1) / 2, cp = padded_channels(size_t(g.out_c));
+  const size_t pair_bytes = aligned(pairs * cp * 2 * sizeof(int16_t));
+  return {reinterpret_cast<int16_t*>(p.extra), reinterpret_cast<int32_t*>(p.extra + pair_bytes),
+          reinterpret_cast<int8_t*>(p.extra + pair_bytes + aligned(cp * sizeof(int32_t))),
+          (size_t(g.out_c) + block - 1) / block};
+}
+
+// Fills the folded biases and the zero-point row (wrapping int32 sums, as the kernels' lanes).
+inline void fold_zero_point(const Problem& p, const PairedWeights& at, size_t block) {
+  const size_t taps = size_t(p.g.kernel_h) * size_t(p.g.kernel_w), channels = size_t(p.g.out_c);
+  const auto zp = uint32_t(p.a.input_zero_point);
+  for (size_t c = 0; c < block * at.blocks; ++c) {
+    uint32_t sum = 0;
+    for (size_t t = 0; c < channels && t < taps; ++t) sum += uint32_t(int32_t(p.weights[t * channels + c]));
+    at.bias[c] = c < channels ? int32_t(uint32_t(p.q.bias[c]) - zp * sum) : 0;
+  }
+  std::memset(at.zp_row, int8_t(p.a.input_zero_point), block * at.blocks + block);
 }
 
 // Decodes and transposes the weights into scratch, lets the kernel prepare its per-run data

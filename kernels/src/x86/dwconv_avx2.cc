@@ -20,30 +20,14 @@ using dwconv::Problem;
 
 constexpr size_t kMaxTaps = 64;  // dwconv_supports()
 
-// The per-run data in Problem::extra.
-struct Prepared {
-  const int16_t* pairs;  // [pair][block of 16 channels][lo 16 | hi 16]: the weights VPUNPCK order needs
-  const int32_t* bias;   // bias - zp * sum of the channel's weights, padded to a multiple of 16
-  const int8_t* zp_row;  // input zero points, one per channel (+ 16): what a padding tap reads
-  size_t blocks;         // channel blocks of 16
-};
-
-Prepared layout(const Problem& p) {
-  const ConvGeometry& g = p.g;
-  const size_t pairs = (size_t(g.kernel_h) * size_t(g.kernel_w) + 1) / 2, cp = dwconv::padded_channels(size_t(g.out_c));
-  const size_t pair_bytes = dwconv::aligned(pairs * cp * 2 * sizeof(int16_t));
-  return {reinterpret_cast<const int16_t*>(p.extra), reinterpret_cast<const int32_t*>(p.extra + pair_bytes),
-          reinterpret_cast<const int8_t*>(p.extra + pair_bytes + dwconv::aligned(cp * sizeof(int32_t))),
-          (size_t(g.out_c) + 15) / 16};
-}
+using Prepared = dwconv::PairedWeights;
+constexpr size_t kBlock = 16;
 
 Prepared prepare(const Problem& p) {
   const ConvGeometry& g = p.g;
   const size_t taps = size_t(g.kernel_h) * size_t(g.kernel_w), channels = size_t(g.out_c);
-  const Prepared at = layout(p);
-  auto* pairs = const_cast<int16_t*>(at.pairs);
-  auto* bias = const_cast<int32_t*>(at.bias);
-  auto* zp_row = const_cast<int8_t*>(at.zp_row);
+  const Prepared at = dwconv::paired_weights(p, kBlock);
+  int16_t* pairs = at.pairs;
   // One tap's weights for channels [c0, c0 + 16), zero past the last channel or the last tap.
   const auto tap_weights = [&](size_t t, size_t c0) {
     alignas(32) int16_t w[16] = {};
@@ -59,13 +43,7 @@ Prepared prepare(const Problem& p) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 16), _mm256_unpackhi_epi16(w0, w1));
     }
   }
-  const auto zp = uint32_t(p.a.input_zero_point);
-  for (size_t c = 0; c < 16 * at.blocks; ++c) {
-    uint32_t sum = 0;  // wrapping, as the sums in the kernel's int32 lanes
-    for (size_t t = 0; c < channels && t < taps; ++t) sum += uint32_t(int32_t(p.weights[t * channels + c]));
-    bias[c] = c < channels ? int32_t(uint32_t(p.q.bias[c]) - zp * sum) : 0;
-  }
-  std::memset(zp_row, int8_t(p.a.input_zero_point), 16 * at.blocks + 16);
+  dwconv::fold_zero_point(p, at, kBlock);
   return at;
 }
 

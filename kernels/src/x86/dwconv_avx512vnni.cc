@@ -25,29 +25,14 @@ using dwconv::Problem;
 
 constexpr size_t kMaxTaps = 64;  // dwconv_supports()
 
-// The per-run data in Problem::extra.
-struct Prepared {
-  const int16_t* pairs;  // [pair][block of 32 channels][lo 32 | hi 32]: the weights VPUNPCK order needs
-  const int32_t* bias;   // bias - zp * sum of the channel's weights, padded to a multiple of 32
-  const int8_t* zp_row;  // input zero points, one per channel (+ 32): what a padding tap reads
-  size_t blocks;         // channel blocks of 32
-};
-
-Prepared layout(const Problem& p) {
-  const ConvGeometry& g = p.g;
-  const size_t pairs = (size_t(g.kernel_h) * size_t(g.kernel_w) + 1) / 2, cp = dwconv::padded_channels(size_t(g.out_c));
-  const size_t pair_bytes = dwconv::aligned(pairs * cp * 2 * sizeof(int16_t));
-  return {reinterpret_cast<const int16_t*>(p.extra), reinterpret_cast<const int32_t*>(p.extra + pair_bytes),
-          reinterpret_cast<const int8_t*>(p.extra + pair_bytes + dwconv::aligned(cp * sizeof(int32_t))), cp / 32};
-}
+using Prepared = dwconv::PairedWeights;
+constexpr size_t kBlock = 32;
 
 Prepared prepare(const Problem& p) {
   const ConvGeometry& g = p.g;
   const size_t taps = size_t(g.kernel_h) * size_t(g.kernel_w), channels = size_t(g.out_c);
-  const Prepared at = layout(p);
-  auto* pairs = const_cast<int16_t*>(at.pairs);
-  auto* bias = const_cast<int32_t*>(at.bias);
-  auto* zp_row = const_cast<int8_t*>(at.zp_row);
+  const Prepared at = dwconv::paired_weights(p, kBlock);
+  int16_t* pairs = at.pairs;
   // One tap's weights for channels [c0, c0 + 32), zero past the last channel or the last tap.
   const auto tap_weights = [&](size_t t, size_t c0) {
     const size_t n = channels - c0 < 32 ? channels - c0 : 32;  // no std::min: nothing shared with baseline code
@@ -62,13 +47,7 @@ Prepared prepare(const Problem& p) {
       _mm512_storeu_si512(dst + 32, _mm512_unpackhi_epi16(w0, w1));
     }
   }
-  const auto zp = uint32_t(p.a.input_zero_point);
-  for (size_t c = 0; c < 32 * at.blocks; ++c) {
-    uint32_t sum = 0;  // wrapping, as the sums in the kernel's int32 lanes
-    for (size_t t = 0; c < channels && t < taps; ++t) sum += uint32_t(int32_t(p.weights[t * channels + c]));
-    bias[c] = c < channels ? int32_t(uint32_t(p.q.bias[c]) - zp * sum) : 0;
-  }
-  std::memset(zp_row, int8_t(p.a.input_zero_point), 32 * at.blocks + 32);
+  dwconv::fold_zero_point(p, at, kBlock);
   return at;
 }
 
