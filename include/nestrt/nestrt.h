@@ -210,11 +210,11 @@ NESTRT_API uint32_t nestrt_session_last_level(const nestrt_session* session);
 /* One operator's share of the runs timed since the session was created or last reset (sessions
  * created with profile_ops set). */
 typedef struct nestrt_op_profile {
-  const char* name;    /* the node's name in the model; valid while the model is loaded */
-  const char* type;    /* "Conv2D", "DepthwiseConv2D", "FullyConnected", "Add", ... */
-  uint64_t macs;       /* multiply-accumulates per run (0 for operators without weights) */
-  uint64_t runs;       /* runs timed */
-  uint64_t total_ns;   /* wall time spent in the operator over those runs */
+  const char* name;  /* the node's name in the model; valid while the model is loaded */
+  const char* type;  /* "Conv2D", "DepthwiseConv2D", "FullyConnected", "Add", ... */
+  uint64_t macs;     /* multiply-accumulates per run (0 for operators without weights) */
+  uint64_t runs;     /* runs timed */
+  uint64_t total_ns; /* wall time spent in the operator over those runs */
 } nestrt_op_profile;
 
 /* Writes the per-operator profile in execution order: *count receives the operator count, and

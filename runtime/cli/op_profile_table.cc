@@ -22,8 +22,8 @@ double ms_per_run(uint64_t ns, uint64_t runs) {
 std::string gmacs(uint64_t macs_per_run, uint64_t ns, uint64_t runs) {
   if (macs_per_run == 0 || ns == 0) return "-";
   char text[32];
-  std::snprintf(text, sizeof text, "%.2f", static_cast<double>(macs_per_run) * static_cast<double>(runs) /
-                                               static_cast<double>(ns));
+  std::snprintf(text, sizeof text, "%.2f",
+                static_cast<double>(macs_per_run) * static_cast<double>(runs) / static_cast<double>(ns));
   return text;
 }
 
@@ -31,7 +31,8 @@ std::string gmacs(uint64_t macs_per_run, uint64_t ns, uint64_t runs) {
 
 void print_op_profile(nestrt_session* session, std::FILE* out) {
   size_t count = 0;
-  if (nestrt_session_op_profile(session, nullptr, 0, &count) != NESTRT_OK) throw std::runtime_error(nestrt_last_error());
+  if (nestrt_session_op_profile(session, nullptr, 0, &count) != NESTRT_OK)
+    throw std::runtime_error(nestrt_last_error());
   std::vector<nestrt_op_profile> ops(count);
   if (nestrt_session_op_profile(session, ops.data(), ops.size(), &count) != NESTRT_OK) {
     throw std::runtime_error(nestrt_last_error());

@@ -5,10 +5,10 @@
 #include <string>
 #include <system_error>
 
+#include "executor.h"
 #include "model.h"
 #include "nestrt/format/model_file.h"
 #include "nestrt/nestrt.h"
-#include "executor.h"
 #include "session.h"
 
 struct nestrt_model {
@@ -327,9 +327,10 @@ uint32_t nestrt_session_last_level(const nestrt_session* session) {
 }
 
 nestrt_status nestrt_session_op_profile(const nestrt_session* session, nestrt_op_profile* ops, size_t capacity,
-                                       size_t* count) {
+                                        size_t* count) {
   return guarded([&] {
-    if (session == nullptr || count == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "session and count must not be NULL");
+    if (session == nullptr || count == nullptr)
+      return fail(NESTRT_INVALID_ARGUMENT, "session and count must not be NULL");
     if (ops == nullptr && capacity != 0) return fail(NESTRT_INVALID_ARGUMENT, "ops is NULL but capacity is not 0");
     const nestrt::runtime::Session& s = *session->impl;
     if (!s.profiles()) {

@@ -153,8 +153,8 @@ class PlanBuilder {
       const int64_t bias = std::abs(static_cast<int64_t>(m.bias()->Get(static_cast<uint32_t>(c))));
       if (wzp > 255 || bias + k * 256 * (128 + wzp) > INT32_MAX) {
         fail(p.label(), std::string(mode) + "-mode channel " + std::to_string(c) + ": bias " + std::to_string(bias) +
-                         " and weight zero point " + std::to_string(wzp) + " over " + std::to_string(k) +
-                         " products can overflow the int32 accumulator");
+                            " and weight zero point " + std::to_string(wzp) + " over " + std::to_string(k) +
+                            " products can overflow the int32 accumulator");
       }
     }
   }
@@ -179,7 +179,7 @@ class PlanBuilder {
       if (ws.Get(3) != 1 || g.out_c % g.in_c != 0) fail(p.label(), "depthwise weights must be [k*C, KH, KW, 1]");
     } else if (g.in_c % g.groups != 0 || g.out_c % g.groups != 0 || ws.Get(3) != g.in_c / g.groups) {
       fail(p.label(), "weights [" + std::to_string(g.out_c) + ",.,.," + std::to_string(ws.Get(3)) + "] do not match " +
-                       std::to_string(g.in_c) + " input channels in " + std::to_string(g.groups) + " group(s)");
+                          std::to_string(g.in_c) + " input channels in " + std::to_string(g.groups) + " group(s)");
     }
     g.out_h = kernels::conv_output_size(g.in_h, g.kernel_h, g.stride_h, g.dilation_h, o.pad_top(), o.pad_bottom());
     g.out_w = kernels::conv_output_size(g.in_w, g.kernel_w, g.stride_w, g.dilation_w, o.pad_left(), o.pad_right());
@@ -192,7 +192,7 @@ class PlanBuilder {
     const auto& is = tensor(p.inputs[0]).shape;
     if (is.size() != 2 || ws.Get(1) != 1 || ws.Get(2) != 1 || ws.Get(3) != is[1]) {
       fail(p.label(), "fully connected input " + shape_string(is) + " does not match weights [O,1,1," +
-                       std::to_string(ws.Get(3)) + "]");
+                          std::to_string(ws.Get(3)) + "]");
     }
     p.fc_batch = is[0], p.fc_in = is[1], p.fc_out = ws.Get(0);
     expect_shape(p, p.output, {p.fc_batch, p.fc_out}, "output");
@@ -228,7 +228,8 @@ class PlanBuilder {
     if (op.code() == fb::OpCode::MaxPool2D) {
       const TensorInfo& in = tensor(p.inputs[0]);
       const TensorInfo& out = tensor(p.output);
-      if (in.scale != out.scale || in.zero_point != out.zero_point) fail(p.label(), "max pool must keep the quantisation");
+      if (in.scale != out.scale || in.zero_point != out.zero_point)
+        fail(p.label(), "max pool must keep the quantisation");
     }
     p.pool_multiplier = o.multiplier();
     g.out_h = kernels::conv_output_size(g.in_h, g.kernel_h, g.stride_h, 1, o.pad_top(), o.pad_bottom());

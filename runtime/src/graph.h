@@ -21,7 +21,7 @@ struct TensorInfo {
 };
 
 struct OpPlan {
-  std::string name;  // the node's name in the model
+  std::string name;                                                // the node's name in the model
   std::string label() const { return "operator '" + name + "'"; }  // for messages
   nestrt::fb::OpCode code{};
   std::vector<int32_t> inputs;

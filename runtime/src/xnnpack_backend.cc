@@ -1,7 +1,7 @@
 #include "xnnpack_backend.h"
 
-#include <chrono>
 #include <xnnpack.h>
+#include <chrono>
 
 #include <algorithm>
 #include <cmath>

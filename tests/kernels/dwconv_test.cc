@@ -66,8 +66,7 @@ void check(const Case& c, std::mt19937& rng, pthreadpool_t pool, float multiplie
       if (variant) {
         qs8_dwconv2d_nested(*variant, g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(), pool);
       } else {
-        nest_qs8_dwconv2d_c16__portable(g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(),
-                                        pool);
+        nest_qs8_dwconv2d_c16__portable(g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(), pool);
       }
       ASSERT_EQ(got, want) << describe(c) << " 8:" << high << (mode == NestMode::kFull ? " full" : " part");
     }
@@ -76,9 +75,10 @@ void check(const Case& c, std::mt19937& rng, pthreadpool_t pool, float multiplie
 
 const std::vector<Case>& cases() {
   static const std::vector<Case> all = {
-      {6, 7, 1, 3, 1, 1, 1, 1},  {6, 7, 15, 3, 1, 1, 1, 1}, {6, 7, 16, 3, 1, 1, 1, 1},   {6, 7, 17, 3, 1, 1, 1, 1},
-      {9, 8, 33, 3, 2, 1, 1, 1}, {9, 9, 48, 3, 2, 1, 0, 0}, {11, 10, 24, 5, 1, 1, 2, 2}, {11, 12, 40, 5, 2, 1, 2, 1},
-      {8, 8, 20, 3, 1, 2, 2, 2}, {3, 3, 64, 3, 1, 1, 1, 1}, {1, 1, 32, 3, 1, 1, 1, 1},   {14, 14, 96, 3, 2, 1, 1, 1},
+      {6, 7, 1, 3, 1, 1, 1, 1},    {6, 7, 15, 3, 1, 1, 1, 1},   {6, 7, 16, 3, 1, 1, 1, 1},
+      {6, 7, 17, 3, 1, 1, 1, 1},   {9, 8, 33, 3, 2, 1, 1, 1},   {9, 9, 48, 3, 2, 1, 0, 0},
+      {11, 10, 24, 5, 1, 1, 2, 2}, {11, 12, 40, 5, 2, 1, 2, 1}, {8, 8, 20, 3, 1, 2, 2, 2},
+      {3, 3, 64, 3, 1, 1, 1, 1},   {1, 1, 32, 3, 1, 1, 1, 1},   {14, 14, 96, 3, 2, 1, 1, 1},
       {4, 5, 1030, 3, 1, 1, 1, 1}, {3, 3, 2100, 3, 2, 1, 1, 1},  // more channels than one 1024-channel pass
   };
   return all;
