@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <pthreadpool.h>
 
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -157,6 +158,69 @@ TEST_P(ConvVariantTest, LargeWeightsDecodePanelByPanel) {
         ASSERT_EQ(got, want) << "8:" << high << (mode == NestMode::kFull ? " full" : " part")
                              << (threads ? " 3 threads" : " 1 thread");
       }
+    }
+  }
+}
+
+// Fully connected at batch 1..4 (and 1x1 convolutions over at most 4 pixels) take the GEMV
+// schedule: weight rows unpacked from the planes at any element offset, so K around the planes'
+// 64-element blocks; batch 5 is the first that takes the panel schedule again. Inputs at the
+// int8 extremes with extreme zero points make the largest centred products.
+TEST_P(ConvVariantTest, SmallBatchFullyConnectedMatchesReference) {
+  std::mt19937 rng(21);
+  const Pool pool(3);
+  for (int batch : {1, 2, 4, 5}) {
+    for (int in_features : {1, 3, 63, 64, 65, 127, 1280}) {
+      const ConvGeometry g = fully_connected_geometry(batch, in_features, in_features == 1280 ? 1000 : 37);
+      for (int high : {6, 5, 4}) {
+        testing::RandomNested nested(size_t(g.out_c) * size_t(in_features), 8, high, rng);
+        std::vector<int8_t> input(size_t(batch) * size_t(in_features));
+        for (auto& v : input) v = static_cast<int8_t>(rng() % 3 == 0 ? -128 : int(rng() % 256) - 128);
+        std::vector<int32_t> bias(size_t(g.out_c));
+        std::vector<float> mult(size_t(g.out_c));
+        // Accumulators spread about 7300 * sqrt(K): multipliers that put the outputs at 20..100
+        // steps of spread, so most land inside int8 and one changed product can flip a rounding.
+        const float spread = 7300.0f * std::sqrt(float(in_features));
+        for (int c = 0; c < g.out_c; ++c) {
+          bias[size_t(c)] = int(rng() % uint32_t(2 * spread)) - int(spread);
+          mult[size_t(c)] = 20.0f * float(1 + c % 5) / spread;
+        }
+        const ChannelQuant q{bias.data(), mult.data(), nullptr};
+        const ActivationParams a{high == 5 ? 127 : -128, int(rng() % 256) - 128, -128, 127};
+        const size_t out = size_t(batch) * size_t(g.out_c);
+        std::vector<int8_t> scratch(qs8_conv2d_nested_scratch_bytes(g, 3)), want(out), got(out);
+        for (NestMode mode : {NestMode::kFull, NestMode::kPart}) {
+          qs8_conv2d_nested(Variant::kRef, g, a, input.data(), nested.planes(), mode, q, want.data(), scratch.data());
+          for (pthreadpool_t threads : {static_cast<pthreadpool_t>(nullptr), pool.get()}) {
+            qs8_conv2d_nested(GetParam(), g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(),
+                              threads);
+            ASSERT_EQ(got, want) << "batch " << batch << " in " << in_features << " 8:" << high
+                                 << (mode == NestMode::kFull ? " full" : " part") << (threads ? " 3 threads" : "");
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(ConvVariantTest, PointwiseOverFourPixelsMatchesReference) {
+  std::mt19937 rng(23);
+  for (int side : {1, 2, 3}) {  // 1 and 4 pixels take the GEMV schedule, 9 the panels
+    ConvGeometry g;
+    g.in_h = g.out_h = g.in_w = g.out_w = side, g.in_c = 200, g.out_c = 40;
+    testing::RandomNested nested(size_t(g.out_c) * size_t(g.in_c), 8, 6, rng);
+    std::vector<int8_t> input(size_t(side * side * g.in_c));
+    for (auto& v : input) v = static_cast<int8_t>(int(rng() % 256) - 128);
+    std::vector<int32_t> bias(40, -999);
+    std::vector<float> mult(40, 0.002f);
+    const ChannelQuant q{bias.data(), mult.data(), nullptr};
+    const ActivationParams a{9, -4, -4, 127};  // fused ReLU
+    const size_t out = size_t(side * side * g.out_c);
+    std::vector<int8_t> scratch(qs8_conv2d_nested_scratch_bytes(g)), want(out), got(out);
+    for (NestMode mode : {NestMode::kFull, NestMode::kPart}) {
+      qs8_conv2d_nested(Variant::kRef, g, a, input.data(), nested.planes(), mode, q, want.data(), scratch.data());
+      qs8_conv2d_nested(GetParam(), g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data());
+      ASSERT_EQ(got, want) << side << "x" << side << (mode == NestMode::kFull ? " full" : " part");
     }
   }
 }

@@ -15,6 +15,8 @@
 
 #include "../parallel_for.h"
 #include "../ukernels.h"
+#include "decode_row.h"
+#include "gemv.h"
 
 namespace nestrt::kernels {
 namespace {
@@ -255,26 +257,6 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
   }
 }
 
-// Row decode with the shift as a constant, so the compiler vectorises it (x86 has no byte shift by
-// a variable count). Modular byte arithmetic: high * 2^l + low is exactly the int8 weight.
-template <unsigned LB>
-void decode_row(const int8_t* hi, const int8_t* lo, size_t n, int8_t* out) {
-  for (size_t i = 0; i < n; ++i) out[i] = int8_t(uint8_t(uint8_t(hi[i]) << LB) + uint8_t(lo[i]));
-}
-
-void decode_row(unsigned lb, const int8_t* hi, const int8_t* lo, size_t n, int8_t* out) {
-  switch (lb) {
-    case 0: return decode_row<0>(hi, lo, n, out);
-    case 1: return decode_row<1>(hi, lo, n, out);
-    case 2: return decode_row<2>(hi, lo, n, out);
-    case 3: return decode_row<3>(hi, lo, n, out);
-    case 4: return decode_row<4>(hi, lo, n, out);
-    case 5: return decode_row<5>(hi, lo, n, out);
-    case 6: return decode_row<6>(hi, lo, n, out);
-    default: return decode_row<7>(hi, lo, n, out);
-  }
-}
-
 // Sum of n int8 values. SSE2: PSADBW adds 8 unsigned bytes per instruction, so the bytes are
 // biased by 128 (x ^ 0x80) and 128 per byte is taken off again; NEON: pairwise widening adds.
 int32_t row_sum(const int8_t* v, size_t n) {
@@ -406,7 +388,8 @@ GemmUkernel gemm_ukernel(Variant v) {
 size_t qs8_conv2d_nested_scratch_bytes(const ConvGeometry& g, size_t threads) {
   // The reference path decodes OHWI weights into the same scratch.
   const size_t ref = size_t(g.out_c) * g.kernel_h * g.kernel_w * (g.in_c / std::max(g.groups, 1));
-  return std::max(ref, scratch_layout(g, threads).total);
+  const size_t gemv = gemv_applies(g) ? gemv_scratch_bytes(g, threads) : 0;
+  return std::max({ref, gemv, scratch_layout(g, threads).total});
 }
 
 ConvGeometry fully_connected_geometry(int batch, int in_features, int out_features) {
@@ -450,6 +433,7 @@ void qs8_conv2d_nested(Variant v, const ConvGeometry& g, const ActivationParams&
   const GemmUkernel uk = gemm_ukernel(v);
   if (!uk.fn) throw KernelError(std::string("no GEMM microkernel for variant ") + variant_name(v));
   if (!gemm_supports(g, q)) throw KernelError("qs8 GEMM path: groups must be 1 and weight zero points 0");
+  if (gemv_applies(g)) return run_gemv(g, a, input, planes, mode, q, output, scratch, pool);
   run_gemm(uk, g, a, input, &planes, mode, nullptr, nullptr, q, output, scratch_layout(g, pool_threads(pool)),
            aligned(scratch), pool);
 }

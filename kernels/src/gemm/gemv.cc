@@ -1,0 +1,112 @@
+// GEMV schedule: per task, a few output channels' weight rows are unpacked from their planes into
+// L1 buffers, formed into int8 weights exactly as the panel schedule forms them (decode_row), and
+// dotted with the centred input rows (x - zp as int16, made once per run). The dot products use the baseline SIMD of each architecture (SSE2 PMADDWD, NEON SMLAL), which
+// every fast variant shares: this schedule is bound by the unpacking, not the multiplies.
+#include "gemv.h"
+
+#include <pthreadpool.h>
+#include <algorithm>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+#include "../parallel_for.h"
+#include "decode_row.h"
+#include "nestrt/kernels/packed_plane.h"
+#include "nestrt/kernels/requantize.h"
+
+namespace nestrt::kernels {
+namespace {
+
+constexpr size_t kAlign = 64;
+constexpr size_t kChannelsPerTask = 16;
+
+// sum_i w[i] * x[i] in wrapping int32 arithmetic (the SIMD lanes wrap; so does the scalar tail).
+int32_t dot_centred(const int8_t* w, const int16_t* x, size_t n) {
+  size_t i = 0;
+  uint32_t s = 0;
+#if defined(__SSE2__)
+  __m128i acc0 = _mm_setzero_si128(), acc1 = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i));
+    const __m128i w0 = _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);  // sign-extended to int16
+    const __m128i w1 = _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8);
+    acc0 = _mm_add_epi32(acc0, _mm_madd_epi16(w0, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
+    acc1 = _mm_add_epi32(acc1, _mm_madd_epi16(w1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i + 8))));
+  }
+  __m128i acc = _mm_add_epi32(acc0, acc1);
+  acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(1, 0, 3, 2)));
+  acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(2, 3, 0, 1)));
+  s = uint32_t(_mm_cvtsi128_si32(acc));
+#elif defined(__aarch64__)
+  int32x4_t acc0 = vdupq_n_s32(0), acc1 = vdupq_n_s32(0);
+  for (; i + 16 <= n; i += 16) {
+    const int8x16_t v = vld1q_s8(w + i);
+    const int16x8_t w0 = vmovl_s8(vget_low_s8(v)), w1 = vmovl_high_s8(v);
+    const int16x8_t x0 = vld1q_s16(x + i), x1 = vld1q_s16(x + i + 8);
+    acc0 = vmlal_s16(acc0, vget_low_s16(w0), vget_low_s16(x0));
+    acc1 = vmlal_high_s16(acc1, w0, x0);
+    acc0 = vmlal_s16(acc0, vget_low_s16(w1), vget_low_s16(x1));
+    acc1 = vmlal_high_s16(acc1, w1, x1);
+  }
+  s = uint32_t(vaddvq_s32(vaddq_s32(acc0, acc1)));
+#endif
+  for (; i < n; ++i) s += uint32_t(int32_t(w[i]) * int32_t(x[i]));
+  return int32_t(s);
+}
+
+struct GemvScratch {
+  size_t xc = 0, rows = 0, row_bytes = 0, total = 0;
+};
+
+GemvScratch gemv_layout(const ConvGeometry& g, size_t threads) {
+  const size_t k = size_t(g.in_c), m = size_t(g.batch) * g.out_h * g.out_w;
+  GemvScratch s;
+  s.row_bytes = (k + kAlign - 1) / kAlign * kAlign;
+  s.rows = (m * k * sizeof(int16_t) + kAlign - 1) / kAlign * kAlign;  // after the centred input
+  s.total = s.rows + std::max<size_t>(threads, 1) * 2 * s.row_bytes + kAlign;
+  return s;
+}
+
+}  // namespace
+
+bool gemv_applies(const ConvGeometry& g) {
+  const size_t m = size_t(g.batch) * g.out_h * g.out_w;
+  return m <= kGemvMaxRows && g.groups == 1 && g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 &&
+         g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
+size_t gemv_scratch_bytes(const ConvGeometry& g, size_t threads) {
+  return gemv_layout(g, threads).total;
+}
+
+void run_gemv(const ConvGeometry& g, const ActivationParams& a, const int8_t* input, const NestedPlanes& planes,
+              NestMode mode, const ChannelQuant& q, int8_t* output, void* scratch, pthreadpool_t pool) {
+  const size_t k = size_t(g.in_c), m = size_t(g.batch) * g.out_h * g.out_w, oc = size_t(g.out_c);
+  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const GemvScratch s = gemv_layout(g, threads);
+  auto* base = reinterpret_cast<uint8_t*>(round_up(reinterpret_cast<uintptr_t>(scratch), kAlign));
+  auto* xc = reinterpret_cast<int16_t*>(base);
+  for (size_t i = 0; i < m * k; ++i) xc[i] = int16_t(input[i] - a.input_zero_point);
+  const bool full = mode == NestMode::kFull;
+  const unsigned lb = unsigned(planes.low_bits);
+  const size_t tasks = (oc + kChannelsPerTask - 1) / kChannelsPerTask;
+  parallel_for_slots(pool, tasks, threads, [&](size_t t, size_t slot) {
+    auto* high = reinterpret_cast<int8_t*>(base + s.rows + slot * 2 * s.row_bytes);
+    int8_t* low = high + s.row_bytes;
+    for (size_t c = t * kChannelsPerTask; c < std::min(oc, (t + 1) * kChannelsPerTask); ++c) {
+      unpack_plane(planes.high, c * k, k, high);
+      if (full) unpack_plane(planes.low, c * k, k, low), decode_row(lb, high, low, k, high);
+      for (size_t r = 0; r < m; ++r) {
+        const uint32_t acc = uint32_t(dot_centred(high, xc + r * k, k)) + uint32_t(q.bias[c]);
+        output[r * oc + c] =
+            requantize(int32_t(acc), q.multiplier[c], a.output_zero_point, a.output_min, a.output_max);
+      }
+    }
+  });
+}
+
+}  // namespace nestrt::kernels
