@@ -72,8 +72,8 @@ void nest_qs8_gemm_4x16c8__i8mm(size_t mr, size_t nc, size_t kc, const void* a, 
       bottom[q] = vreinterpretq_s32_s64(vzip2q_s64(t0, t1));
     }
     const size_t r = size_t(2 * pr);
-    if (r < mr) store16(top, init, mult, p, c + r * c_stride, nc);
-    if (r + 1 < mr) store16(bottom, init, mult, p, c + (r + 1) * c_stride, nc);
+    if (r < mr) store16(top[0], top[1], top[2], top[3], init, mult, p, c + r * c_stride, nc);
+    if (r + 1 < mr) store16(bottom[0], bottom[1], bottom[2], bottom[3], init, mult, p, c + (r + 1) * c_stride, nc);
   }
 }
 

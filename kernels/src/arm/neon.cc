@@ -21,36 +21,39 @@ void nest_qs8_gemm_4x16c4__neon_mlal_lane(size_t mr, size_t nc, size_t kc, const
                   ? reinterpret_cast<const int16_t*>(reinterpret_cast<const uint8_t*>(rows[r - 1]) + a_stride)
                   : rows[r - 1];
   }
-  int32x4_t acc[MR][4];
-  for (auto& row : acc) {
-    for (auto& v : row) v = vdupq_n_s32(0);
-  }
+  // Sixteen named accumulators, not an array: GCC 12 keeps an array of them in memory and
+  // writes all 16 back to the stack on every k step (8 STPs per 64 SMLALs).
+  int32x4_t a00 = vdupq_n_s32(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00,
+            a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+  const int16_t *x0p = rows[0], *x1p = rows[1], *x2p = rows[2], *x3p = rows[3];
   for (size_t k = 0; k < kc; k += 4) {
     const int8x16x4_t wk = vld4q_s8(w);  // wk.val[j]: channels 0..15 at k + j
     w += kPanelNR * 4;
-    int16x8_t wl[4], wh[4];
-    for (int j = 0; j < 4; ++j) {
-      wl[j] = vmovl_s8(vget_low_s8(wk.val[j]));
-      wh[j] = vmovl_high_s8(wk.val[j]);
-    }
-    for (int r = 0; r < MR; ++r) {
-      const int16x4_t x = vld1_s16(rows[r] + k);
-#define NESTRT_MLAL(J)                                              \
-  acc[r][0] = vmlal_lane_s16(acc[r][0], vget_low_s16(wl[J]), x, J); \
-  acc[r][1] = vmlal_high_lane_s16(acc[r][1], wl[J], x, J);          \
-  acc[r][2] = vmlal_lane_s16(acc[r][2], vget_low_s16(wh[J]), x, J); \
-  acc[r][3] = vmlal_high_lane_s16(acc[r][3], wh[J], x, J);
-      NESTRT_MLAL(0)
-      NESTRT_MLAL(1)
-      NESTRT_MLAL(2)
-      NESTRT_MLAL(3)
+    const int16x4_t x0 = vld1_s16(x0p + k), x1 = vld1_s16(x1p + k), x2 = vld1_s16(x2p + k), x3 = vld1_s16(x3p + k);
+#define NESTRT_MLAL_ROW(R, J)                                   \
+  a##R##0 = vmlal_lane_s16(a##R##0, vget_low_s16(wl), x##R, J); \
+  a##R##1 = vmlal_high_lane_s16(a##R##1, wl, x##R, J);          \
+  a##R##2 = vmlal_lane_s16(a##R##2, vget_low_s16(wh), x##R, J); \
+  a##R##3 = vmlal_high_lane_s16(a##R##3, wh, x##R, J);
+#define NESTRT_MLAL(J)                                                                    \
+  {                                                                                       \
+    const int16x8_t wl = vmovl_s8(vget_low_s8(wk.val[J])), wh = vmovl_high_s8(wk.val[J]); \
+    NESTRT_MLAL_ROW(0, J)                                                                 \
+    NESTRT_MLAL_ROW(1, J)                                                                 \
+    NESTRT_MLAL_ROW(2, J)                                                                 \
+    NESTRT_MLAL_ROW(3, J)                                                                 \
+  }
+    NESTRT_MLAL(0)
+    NESTRT_MLAL(1)
+    NESTRT_MLAL(2)
+    NESTRT_MLAL(3)
 #undef NESTRT_MLAL
-    }
+#undef NESTRT_MLAL_ROW
   }
-  for (int r = 0; r < MR; ++r) {
-    if (size_t(r) >= mr) break;
-    store16(acc[r], init, mult, p, c + size_t(r) * c_stride, nc);
-  }
+  store16(a00, a01, a02, a03, init, mult, p, c, nc);
+  if (mr > 1) store16(a10, a11, a12, a13, init, mult, p, c + c_stride, nc);
+  if (mr > 2) store16(a20, a21, a22, a23, init, mult, p, c + 2 * c_stride, nc);
+  if (mr > 3) store16(a30, a31, a32, a33, init, mult, p, c + 3 * c_stride, nc);
 }
 
 }  // namespace nestrt::kernels

@@ -20,13 +20,15 @@ static inline int32x4_t requant4(int32x4_t acc, const int32_t* init, const float
   return vminq_s32(y, vdupq_n_s32(p.output_max));
 }
 
-// acc[0..3]: channels 0-3, 4-7, 8-11, 12-15 of one output row; stores the first nc of them.
-static inline void store16(const int32x4_t* acc, const int32_t* init, const float* mult, const GemmRequant& p,
-                           int8_t* c, size_t nc) {
+// a0..a3: channels 0-3, 4-7, 8-11, 12-15 of one output row; stores the first nc of them. By value:
+// a pointer into the kernels' accumulator arrays makes GCC keep them in memory, storing all of
+// them to the stack on every k step.
+static inline void store16(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3, const int32_t* init,
+                           const float* mult, const GemmRequant& p, int8_t* c, size_t nc) {
   const int16x8_t lo =
-      vcombine_s16(vmovn_s32(requant4(acc[0], init, mult, p)), vmovn_s32(requant4(acc[1], init + 4, mult + 4, p)));
-  const int16x8_t hi = vcombine_s16(vmovn_s32(requant4(acc[2], init + 8, mult + 8, p)),
-                                    vmovn_s32(requant4(acc[3], init + 12, mult + 12, p)));
+      vcombine_s16(vmovn_s32(requant4(a0, init, mult, p)), vmovn_s32(requant4(a1, init + 4, mult + 4, p)));
+  const int16x8_t hi =
+      vcombine_s16(vmovn_s32(requant4(a2, init + 8, mult + 8, p)), vmovn_s32(requant4(a3, init + 12, mult + 12, p)));
   const int8x16_t y = vcombine_s8(vmovn_s16(lo), vmovn_s16(hi));
   if (nc == 16) {
     vst1q_s8(c, y);
