@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Accuracy of NestQuant on the shipped Fashion-MNIST models (models/*.onnx with a model card),
 # configuration by configuration: converts each ONNX model for each nesting (8:6, 8:5, 8:4, 6:4)
-# and method (nearest, squant, truncate), evaluates full and part mode on the 10k test set with
+# and method (nearest, squant, gptq, truncate), evaluates full and part mode on the 10k test set with
 # `nestrt eval --mode both`, and adds the separate-PTQ baselines (weights quantised directly to 6
 # and 4 bits: full mode of --nest 6:4 / 4:2). Writes build/accuracy/<model>/results.json and
 # docs/accuracy_<model>.png (accuracy against resident weight bytes), and prints one SUMMARY line
@@ -44,9 +44,9 @@ fi
 
 # name  nesting  method
 configs=(
-  "nearest-8:6 8:6 nearest" "squant-8:6 8:6 squant" "truncate-8:6 8:6 truncate"
-  "nearest-8:5 8:5 nearest" "squant-8:5 8:5 squant"
-  "nearest-8:4 8:4 nearest" "squant-8:4 8:4 squant" "truncate-8:4 8:4 truncate"
+  "nearest-8:6 8:6 nearest" "squant-8:6 8:6 squant" "gptq-8:6 8:6 gptq" "truncate-8:6 8:6 truncate"
+  "nearest-8:5 8:5 nearest" "squant-8:5 8:5 squant" "gptq-8:5 8:5 gptq"
+  "nearest-8:4 8:4 nearest" "squant-8:4 8:4 squant" "gptq-8:4 8:4 gptq" "truncate-8:4 8:4 truncate"
   "nearest-6:4 6:4 nearest" "squant-6:4 6:4 squant"
   "nearest-4:2 4:2 nearest"
 )

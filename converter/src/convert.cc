@@ -5,6 +5,7 @@
 
 #include "nestrt/converter/emit.h"
 #include "nestrt/converter/error.h"
+#include "nestrt/converter/hessian.h"
 #include "nestrt/converter/normalise.h"
 #include "nestrt/converter/onnx_import.h"
 #include "nestrt/converter/quantised_model.h"
@@ -88,7 +89,14 @@ ConversionReport convert(const ConvertOptions& options, const ProgressFn& progre
       if (node.op == OpKind::kConv || node.op == OpKind::kFullyConnected) not_nested.insert(node.name);
     }
   }
-  QuantisedModel model = quantise_graph(graph, ranges, nesting, not_nested);
+  LayerHessians hessians;
+  if (nesting.method == NestMethod::kGptq) {
+    // gptq needs each layer's input as the runtime quantises it: the activation quantisation of a
+    // first, nearest-nested pass (nesting does not change it).
+    const QuantisedModel first = quantise_graph(graph, ranges, {nesting.total_bits, nesting.high_bits}, not_nested);
+    hessians = collect_hessians(graph, first, samples, count, progress);
+  }
+  QuantisedModel model = quantise_graph(graph, ranges, nesting, not_nested, &hessians);
   rank_by_sensitivity(graph, samples, std::min<size_t>(count, kSensitivitySamples), model);
 
   ModelInfo info;

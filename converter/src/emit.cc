@@ -38,6 +38,7 @@ fb::NestMethod nest_method(NestMethod method) {
     case NestMethod::kNearest: return fb::NestMethod::Nearest;
     case NestMethod::kSquant: return fb::NestMethod::SQuant;
     case NestMethod::kTruncate: return fb::NestMethod::Truncate;
+    case NestMethod::kGptq: return fb::NestMethod::Gptq;
   }
   return fb::NestMethod::Nearest;
 }

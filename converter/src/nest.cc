@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gptq.h"
 #include "nestrt/converter/error.h"
 #include "squant.h"
 
@@ -13,12 +14,13 @@ const char* nest_method_name(NestMethod method) {
     case NestMethod::kNearest: return "nearest";
     case NestMethod::kSquant: return "squant";
     case NestMethod::kTruncate: return "truncate";
+    case NestMethod::kGptq: return "gptq";
   }
   return "unknown";
 }
 
 bool parse_nest_method(const std::string& text, NestMethod* method) {
-  for (NestMethod m : {NestMethod::kNearest, NestMethod::kSquant, NestMethod::kTruncate}) {
+  for (NestMethod m : {NestMethod::kNearest, NestMethod::kSquant, NestMethod::kTruncate, NestMethod::kGptq}) {
     if (text == nest_method_name(m)) {
       *method = m;
       return true;
@@ -40,12 +42,13 @@ int8_t nest_high(int q, const NestConfig& config) {
   return static_cast<int8_t>(std::clamp(std::nearbyint(q / step), -limit, limit - 1));
 }
 
-NestedPlanes nest_weights(std::span<const int8_t> q, std::span<const int32_t> ohwi_shape, const NestConfig& config) {
+NestedPlanes nest_weights(std::span<const int8_t> q, std::span<const int32_t> ohwi_shape, const NestConfig& config,
+                          const LayerHessian* hessian) {
   check_nest_config(config);
   if (ohwi_shape.size() != 4) throw ConversionError("internal error: nested weights need an OHWI shape");
   const int step = 1 << config.low_bits();
   const int qmax = (1 << (config.total_bits - 1)) - 1;
-  NestedPlanes planes{std::vector<int8_t>(q.size()), std::vector<int8_t>(q.size())};
+  NestedPlanes planes{std::vector<int8_t>(q.size()), std::vector<int8_t>(q.size()), config.method};
   for (size_t i = 0; i < q.size(); ++i) {
     if (q[i] < -qmax || q[i] > qmax) {
       throw ConversionError("internal error: weight " + std::to_string(q[i]) + " exceeds " +
@@ -55,7 +58,10 @@ NestedPlanes nest_weights(std::span<const int8_t> q, std::span<const int32_t> oh
     planes.high[i] = config.method == NestMethod::kTruncate ? static_cast<int8_t>(q[i] >> config.low_bits())
                                                             : nest_high(q[i], config);
   }
-  if (config.method == NestMethod::kSquant) squant_flip(q, ohwi_shape, config, planes.high);
+  if (config.method == NestMethod::kGptq && !(hessian && gptq_round(q, ohwi_shape, config, *hessian, planes.high))) {
+    planes.method = NestMethod::kSquant;  // no usable calibration data: the data-free method
+  }
+  if (planes.method == NestMethod::kSquant) squant_flip(q, ohwi_shape, config, planes.high);
   for (size_t i = 0; i < q.size(); ++i) {
     const int low = q[i] - planes.high[i] * step;
     // Full mode must reproduce q exactly (design §4); low is signed and fits l + 1 bits.

@@ -70,7 +70,7 @@ NestedLayerWeights keep_full_precision(NestedLayerWeights layer, const std::vect
 }
 
 NestedLayerWeights nest_layer(const Node& node, float input_scale, float output_scale, const NestConfig& nesting,
-                              bool nested) {
+                              bool nested, const LayerHessians* hessians, std::vector<std::string>& notes) {
   NestedLayerWeights layer;
   const std::vector<float> weights = to_ohwi(node, layer.shape);
   const int64_t channels = layer.shape[0];
@@ -87,7 +87,13 @@ NestedLayerWeights nest_layer(const Node& node, float input_scale, float output_
     }
   }
   if (!nested) return keep_full_precision(std::move(layer), weights, quant, node, input_scale, output_scale);
-  NestedPlanes planes = nest_weights(quant.q, layer.shape, nesting);
+  const LayerHessian* hessian = nullptr;
+  if (hessians != nullptr && hessians->count(node.name) != 0) hessian = &hessians->at(node.name);
+  NestedPlanes planes = nest_weights(quant.q, layer.shape, nesting, hessian);
+  if (planes.method != nesting.method) {
+    notes.push_back("layer '" + node.name + "': no usable calibration data for " + nest_method_name(nesting.method) +
+                    ", nested with " + nest_method_name(planes.method));
+  }
   std::vector<float> part_scales(static_cast<size_t>(channels));
   std::vector<float> full_weights(weights.size()), part_weights(weights.size());
   for (size_t c = 0; c < part_scales.size(); ++c) {
@@ -134,7 +140,7 @@ void check_not_nested_names(const Graph& graph, const std::set<std::string>& not
 }  // namespace
 
 QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& ranges, const NestConfig& nesting,
-                              const std::set<std::string>& not_nested) {
+                              const std::set<std::string>& not_nested, const LayerHessians* hessians) {
   check_not_nested_names(graph, not_nested);
   QuantisedModel model;
   model.nesting = nesting;
@@ -174,12 +180,14 @@ QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& rang
         const bool depthwise = node.conv.groups > 1 && node.conv.groups == in_channels && out_channels == in_channels;
         op.code = depthwise ? fb::OpCode::DepthwiseConv2D : fb::OpCode::Conv2D;
         op.conv = node.conv;
-        op.weights = nest_layer(node, in_quant.scale, out_quant.scale, nesting, not_nested.count(node.name) == 0);
+        op.weights = nest_layer(node, in_quant.scale, out_quant.scale, nesting, not_nested.count(node.name) == 0,
+                                hessians, model.notes);
         break;
       }
       case OpKind::kFullyConnected:
         op.code = fb::OpCode::FullyConnected;
-        op.weights = nest_layer(node, in_quant.scale, out_quant.scale, nesting, not_nested.count(node.name) == 0);
+        op.weights = nest_layer(node, in_quant.scale, out_quant.scale, nesting, not_nested.count(node.name) == 0,
+                                hessians, model.notes);
         break;
       case OpKind::kAdd:
         op.code = fb::OpCode::Add;

@@ -57,6 +57,7 @@ std::string json_number(double v) {
 ConversionReport make_report(const QuantisedModel& model) {
   ConversionReport report;
   report.nesting = model.nesting;
+  report.notes = model.notes;
   for (const QuantOperator& op : model.operators) {
     LayerReport layer;
     layer.name = op.name;

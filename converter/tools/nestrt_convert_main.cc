@@ -54,9 +54,10 @@ int main(int argc, char** argv) {
           "N:H"));
   app.add_option("--nest-method", method_text,
                  "how the high part rounds: nearest (half to even), squant (nearest with error-balancing flips per "
-                 "kernel and channel), truncate (floor, the naive baseline)")
+                 "kernel and channel), gptq (floor or ceil chosen to minimise each layer's part-mode output error on "
+                 "the calibration samples; one more pass over them), truncate (floor, the naive baseline)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"nearest", "squant", "truncate"}));
+      ->check(CLI::IsMember({"nearest", "squant", "gptq", "truncate"}));
   std::vector<std::string> not_nested;
   app.add_option("--no-nest", not_nested,
                  "keep this Conv/Gemm node (ONNX node name) at full precision in both modes: its weights stay whole "
@@ -112,7 +113,10 @@ int main(int argc, char** argv) {
     nestrt::converter::ProgressFn progress;
     if (!quiet) progress = [&bar](size_t done, size_t total) { bar.update(done, total); };
     const nestrt::converter::ConversionReport report = nestrt::converter::convert(options, progress);
-    if (!quiet) std::fputs(nestrt::converter::format_table(report).c_str(), stdout);
+    if (!quiet) {
+      for (const std::string& note : report.notes) std::fprintf(stderr, "nestrt-convert: note: %s\n", note.c_str());
+      std::fputs(nestrt::converter::format_table(report).c_str(), stdout);
+    }
     if (!report_path.empty()) {
       std::ofstream out(report_path);
       out << nestrt::converter::to_json(report);

@@ -55,6 +55,12 @@ TEST_F(Cli, HelpAndSuccess) {
   const std::string json((std::istreambuf_iterator<char>(report)), std::istreambuf_iterator<char>());
   EXPECT_NE(json.find("\"high_bits\": 5"), std::string::npos) << json;
 
+  EXPECT_NE(help.output.find("gptq"), std::string::npos);
+  const CommandResult gptq = run_convert(common() + " --nest 8:4 --nest-method gptq --calib-count 4");
+  EXPECT_EQ(gptq.exit_code, 0) << gptq.output;
+  EXPECT_NE(gptq.output.find("nesting 8:4 gptq"), std::string::npos) << gptq.output;
+  EXPECT_EQ(gptq.output.find("note:"), std::string::npos) << gptq.output;
+
   const CommandResult quiet = run_convert(common() + " -q");
   EXPECT_EQ(quiet.exit_code, 0);
   EXPECT_EQ(quiet.output, "");

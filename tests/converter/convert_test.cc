@@ -176,6 +176,29 @@ TEST(Convert, NestingMethodAndWidthReachTheFile) {
   }
 }
 
+TEST(Convert, GptqUsesCalibrationDataForEveryNestedLayer) {
+  TempDir dir;
+  ConvertOptions options = tiny_options(dir);
+  options.nesting = {8, 5, NestMethod::kGptq};
+  const ConversionReport report = convert(options);
+  EXPECT_TRUE(report.notes.empty()) << report.notes.front();  // no layer fell back to squant
+  const std::string first = read_all(options.output_path);
+  const auto file = format::ModelFile::open(options.output_path);
+  EXPECT_EQ(file->model().nesting()->method(), fb::NestMethod::Gptq);
+  for (const fb::Operator* op : *file->model().graph()->operators()) {
+    if (op->weights() == nullptr) continue;
+    SCOPED_TRACE(op->name()->str());
+    const std::vector<int8_t> high = nestrt::testing::high_plane_values(*file, *op->weights());
+    const std::vector<int8_t> low = nestrt::testing::low_plane_values(*file, *op->weights());
+    for (size_t k = 0; k < high.size(); ++k) {
+      ASSERT_GE(low[k], -8);  // floor or ceil of q / 8: l + 1 = 4 bits, signed
+      ASSERT_LT(low[k], 8);
+    }
+  }
+  convert(options);
+  EXPECT_EQ(read_all(options.output_path), first) << "deterministic";
+}
+
 TEST(Convert, LowPlanesAreStoredInReleaseOrderCheapestFirst) {
   TempDir dir;
   const ConvertOptions options = tiny_options(dir);

@@ -58,7 +58,7 @@ TEST(Nest, RejectsUnsupportedConfigurations) {
 }
 
 TEST(Nest, MethodNamesRoundTrip) {
-  for (NestMethod m : {NestMethod::kNearest, NestMethod::kSquant, NestMethod::kTruncate}) {
+  for (NestMethod m : {NestMethod::kNearest, NestMethod::kSquant, NestMethod::kTruncate, NestMethod::kGptq}) {
     NestMethod parsed = NestMethod::kNearest;
     ASSERT_TRUE(parse_nest_method(nest_method_name(m), &parsed));
     EXPECT_EQ(parsed, m);

@@ -3,7 +3,9 @@
 // its own per-channel scale. The methods differ only in how high rounds q / 2^l.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <set>
 #include <span>
 #include <string>
@@ -15,8 +17,9 @@ enum class NestMethod {
   kNearest,   // round half to even: low in [-2^(l-1), 2^(l-1)]
   kSquant,    // nearest, then SQuant-style flips so rounding errors cancel per kernel and per channel
   kTruncate,  // floor (q >> l): the naive baseline; low in [0, 2^l), part scale not refitted
+  kGptq,      // floor or ceil per weight, minimising the part-mode output error on calibration data
 };
-const char* nest_method_name(NestMethod method);  // "nearest", "squant", "truncate"
+const char* nest_method_name(NestMethod method);  // "nearest", "squant", "truncate", "gptq"
 // Parses a method name; false if unknown.
 bool parse_nest_method(const std::string& text, NestMethod* method);
 
@@ -33,14 +36,28 @@ void check_nest_config(const NestConfig& config);
 // Method kNearest's high part: clamp(round_half_even(q / 2^l), -2^(h-1), 2^(h-1) - 1).
 int8_t nest_high(int q, const NestConfig& config);
 
+// Calibration statistics of one layer for kGptq (collected by hessian.h): H = sum x x^T over the
+// layer's input rows x (one per output pixel, im2col in OHWI column order), so that the layer's
+// output error for a weight change dw of one output channel is dw^T H dw.
+struct LayerHessian {
+  size_t groups = 1;       // conv groups: each has its own input channels, so its own matrix
+  size_t columns = 0;      // K = KH * KW * I/groups, column (ky * KW + kx) * I/groups + ci (OHWI)
+  size_t rows = 0;         // input rows accumulated, per group
+  std::vector<double> xx;  // groups x K x K, row-major, symmetric
+};
+using LayerHessians = std::map<std::string, LayerHessian>;  // by node name
+
 struct NestedPlanes {
   std::vector<int8_t> high;
-  std::vector<int8_t> low;  // q - high * 2^l, signed, in [-2^l, 2^l): l + 1 bits
+  std::vector<int8_t> low;                   // q - high * 2^l, signed, in [-2^l, 2^l): l + 1 bits
+  NestMethod method = NestMethod::kNearest;  // the method used: kGptq without usable data is kSquant
 };
 // Splits the weights of one layer, q in OHWI order with shape [O, KH, KW, I]: a "kernel" is the
-// KH*KW weights of one (output, input) channel pair, which kSquant balances. Checks the full-mode
-// decode is exact for every weight.
-NestedPlanes nest_weights(std::span<const int8_t> q, std::span<const int32_t> ohwi_shape, const NestConfig& config);
+// KH*KW weights of one (output, input) channel pair, which kSquant balances. kGptq needs the
+// layer's calibration statistics in `hessian` and falls back to kSquant without them (or when
+// they are degenerate). Checks the full-mode decode is exact for every weight.
+NestedPlanes nest_weights(std::span<const int8_t> q, std::span<const int32_t> ohwi_shape, const NestConfig& config,
+                          const LayerHessian* hessian = nullptr);
 // The same for a flat list of weights (one channel, kernels of one weight).
 NestedPlanes nest_weights(std::span<const int8_t> q, const NestConfig& config);
 

@@ -69,11 +69,13 @@ struct QuantisedModel {
   int32_t input = -1;
   int32_t output = -1;
   Shape input_shape_nchw;
+  std::vector<std::string> notes;  // for the user, e.g. a layer gptq nested with squant for lack of data
 };
 
 // Quantises a normalised graph with calibrated ranges (indexed like graph.values) and nests its
 // weights, except those of the Conv/FC nodes named in not_nested (an unknown name is an error).
+// Method gptq reads each layer's statistics from `hessians` (by node name).
 QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& ranges, const NestConfig& nesting,
-                              const std::set<std::string>& not_nested = {});
+                              const std::set<std::string>& not_nested = {}, const LayerHessians* hessians = nullptr);
 
 }  // namespace nestrt::converter

@@ -33,6 +33,7 @@ struct ConversionReport {
   uint64_t file_size = 0;
   uint64_t high_bytes = 0;
   uint64_t low_bytes = 0;
+  std::vector<std::string> notes;  // QuantisedModel::notes
 };
 
 // The per-layer part of a report (file fields left for the caller).
