@@ -1,6 +1,7 @@
 // The plane coding round trip: the writer's pack_plane (format) against the kernels'
 // unpack_plane, for every width, at every start and length, with the plane in a buffer of exactly
-// its packed size (so AddressSanitizer catches a read past its end).
+// its packed size (so AddressSanitizer catches a read past its end). The fused unpack_nested
+// against unpack_plane of both planes followed by decode_row.
 #include "nestrt/kernels/packed_plane.h"
 
 #include <gtest/gtest.h>
@@ -8,8 +9,10 @@
 #include <algorithm>
 #include <random>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
+#include "gemm/decode_row.h"
 #include "nestrt/format/plane_coding.h"
 #include "plane_values.h"
 
@@ -58,6 +61,74 @@ TEST(PackedPlaneTest, UnpacksEverySliceOfEveryWidth) {
       }
     }
   }
+}
+
+// A random valid coding of the given width and values inside it, with both ends of the range
+// placed in every block (so high * 2^l + low leaves int8 and wraps, for most codings).
+struct RandomPlane {
+  PlaneCoding coding;
+  std::vector<int8_t> values;
+  std::vector<uint8_t> packed;  // exactly the packed bytes: any over-read is a sanitizer error
+  PackedPlane plane() const { return {packed.empty() ? nullptr : packed.data(), coding.width, coding.offset}; }
+};
+
+RandomPlane random_plane(int width, size_t count, std::mt19937& rng) {
+  const int half = width ? 1 << (width - 1) : 0;
+  const int offset = width == 8 ? 0 : std::uniform_int_distribution<int>(-128 + half, 127 - std::max(half - 1, 0))(rng);
+  RandomPlane p{{width, offset}, {}, {}};
+  const int lo = offset - half, hi = width ? offset + half - 1 : offset;
+  p.values = random_values(count, lo, hi, rng);
+  for (size_t i = 0; i < count; i += 29) p.values[i] = int8_t(i % 2 ? lo : hi);
+  p.packed = pack_plane(p.values, p.coding);
+  return p;
+}
+
+TEST(PackedPlaneTest, UnpackNestedMatchesUnpackPlaneThenDecodeRow) {
+  std::mt19937 rng(11);
+  constexpr size_t kCount = 3 * 64 + 8;  // whole blocks and a partial last block
+  // Starts and lengths at and around the 64-element block boundaries, and random slices.
+  std::vector<std::pair<size_t, size_t>> slices;
+  constexpr size_t kFirsts[] = {0, 1, 31, 63, 64, 65, 127, 128, 129, 191, 192, 199, 200};
+  constexpr size_t kLengths[] = {0, 1, 2, 63, 64, 65, 127, 128, 129, 200};
+  for (size_t first : kFirsts) {
+    for (size_t n : kLengths) slices.emplace_back(first, std::min(n, kCount - first));
+  }
+  std::uniform_int_distribution<size_t> pos(0, kCount);
+  for (int i = 0; i < 16; ++i) {
+    const size_t a = pos(rng), b = pos(rng);
+    slices.emplace_back(std::min(a, b), std::max(a, b) - std::min(a, b));
+  }
+  for (int hw = 0; hw <= 8; ++hw) {
+    for (int lw = 0; lw <= 8; ++lw) {
+      for (unsigned lb = 0; lb <= 7; ++lb) {
+        const RandomPlane high = random_plane(hw, kCount, rng), low = random_plane(lw, kCount, rng);
+        std::vector<int8_t> hv(kCount), lv(kCount), expected(kCount);
+        unpack_plane(high.plane(), 0, kCount, hv.data());
+        unpack_plane(low.plane(), 0, kCount, lv.data());
+        decode_row(lb, hv.data(), lv.data(), kCount, expected.data());
+        for (const auto& [first, n] : slices) {
+          std::vector<int8_t> out(n + 1, 99);
+          unpack_nested(high.plane(), low.plane(), lb, first, n, out.data());
+          const std::vector<int8_t> want(expected.begin() + first, expected.begin() + first + n);
+          ASSERT_EQ(std::vector<int8_t>(out.begin(), out.begin() + n), want)
+              << "high " << hw << "/" << high.coding.offset << " low " << lw << "/" << low.coding.offset << " lb " << lb
+              << " first " << first << " n " << n;
+          ASSERT_EQ(out[n], 99) << "wrote past the slice";
+        }
+      }
+    }
+  }
+}
+
+TEST(PackedPlaneTest, UnpackNestedWrapsLikeDecodeRow) {
+  // high 6-bit -32 with low 2-bit -2 at l = 2: -130 wraps to 126; high 31 << 3 = 248 wraps to -8.
+  const std::vector<int8_t> high = {-32, -32, 31, 0}, low = {-2, 1, 0, -1};
+  const std::vector<uint8_t> hp = pack_plane(high, {6, 0}), lp = pack_plane(low, {2, 0});
+  std::vector<int8_t> out(4);
+  unpack_nested({hp.data(), 6, 0}, {lp.data(), 2, 0}, 2, 0, 4, out.data());
+  EXPECT_EQ(out, (std::vector<int8_t>{126, -127, 124, -1}));
+  unpack_nested({hp.data(), 6, 0}, {lp.data(), 2, 0}, 3, 2, 1, out.data());
+  EXPECT_EQ(out[0], -8);
 }
 
 TEST(PackedPlaneTest, NarrowestCodingFitsTheValuesExactly) {

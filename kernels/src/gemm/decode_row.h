@@ -1,5 +1,6 @@
-// Forms int8 weights from their high and low parts (internal; shared by the panel and GEMV
-// schedules so both give the same bits on any input the planes can hold).
+// Forms int8 weights from their high and low parts (internal). The panel and GEMV schedules now
+// form them with the fused unpack_nested; this plain loop stays as the definition its tests
+// compare against (unpack_plane of both planes, then decode_row).
 #pragma once
 
 #include <cstddef>

@@ -15,7 +15,6 @@
 
 #include "../parallel_for.h"
 #include "../ukernels.h"
-#include "decode_row.h"
 #include "gemv.h"
 
 namespace nestrt::kernels {
@@ -342,13 +341,12 @@ void decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k
         std::memset(t, 0, len);
         continue;
       }
-      unpack_plane(planes.high, c * k + k0, real, t);
       if (mode == NestMode::kFull) {
-        int8_t low[kChunk];
-        unpack_plane(planes.low, c * k + k0, real, low);
-        decode_row(lb, t, low, real, t);
+        unpack_nested(planes.high, planes.low, lb, c * k + k0, real, t);
+      } else {
+        unpack_plane(planes.high, c * k + k0, real, t);
       }
-      std::memset(t + real, 0, len - real);
+      if (len > real) std::memset(t + real, 0, len - real);  // only the K tail: skips a library call per row
       if (ksum) ksum[n] += row_sum(t, real);
     }
     interleave_c4(tmp, chunk, len, dst + k0 * kPanelNR);

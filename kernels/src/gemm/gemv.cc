@@ -1,7 +1,8 @@
-// GEMV schedule: per task, a few output channels' weight rows are unpacked from their planes into
-// L1 buffers, formed into int8 weights exactly as the panel schedule forms them (decode_row), and
-// dotted with the centred input rows (x - zp as int16, made once per run). The dot products use the baseline SIMD of each architecture (SSE2 PMADDWD, NEON SMLAL), which
-// every fast variant shares: this schedule is bound by the unpacking, not the multiplies.
+// GEMV schedule: per task, a few output channels' weight rows are formed from their planes into
+// an L1 buffer (unpack_nested in full mode: the same bits as the panel schedule's decode) and
+// dotted with the centred input rows (x - zp as int16, made once per run). The dot products use
+// the baseline SIMD of each architecture (SSE2 PMADDWD, NEON SMLAL), which every fast variant
+// shares: this schedule is bound by the unpacking, not the multiplies.
 #include "gemv.h"
 
 #include <pthreadpool.h>
@@ -14,7 +15,6 @@
 #endif
 
 #include "../parallel_for.h"
-#include "decode_row.h"
 #include "nestrt/kernels/packed_plane.h"
 #include "nestrt/kernels/requantize.h"
 
@@ -67,7 +67,7 @@ GemvScratch gemv_layout(const ConvGeometry& g, size_t threads) {
   GemvScratch s;
   s.row_bytes = (k + kAlign - 1) / kAlign * kAlign;
   s.rows = (m * k * sizeof(int16_t) + kAlign - 1) / kAlign * kAlign;  // after the centred input
-  s.total = s.rows + std::max<size_t>(threads, 1) * 2 * s.row_bytes + kAlign;
+  s.total = s.rows + std::max<size_t>(threads, 1) * s.row_bytes + kAlign;
   return s;
 }
 
@@ -95,15 +95,16 @@ void run_gemv(const ConvGeometry& g, const ActivationParams& a, const int8_t* in
   const unsigned lb = unsigned(planes.low_bits);
   const size_t tasks = (oc + kChannelsPerTask - 1) / kChannelsPerTask;
   parallel_for_slots(pool, tasks, threads, [&](size_t t, size_t slot) {
-    auto* high = reinterpret_cast<int8_t*>(base + s.rows + slot * 2 * s.row_bytes);
-    int8_t* low = high + s.row_bytes;
+    auto* w = reinterpret_cast<int8_t*>(base + s.rows + slot * s.row_bytes);
     for (size_t c = t * kChannelsPerTask; c < std::min(oc, (t + 1) * kChannelsPerTask); ++c) {
-      unpack_plane(planes.high, c * k, k, high);
-      if (full) unpack_plane(planes.low, c * k, k, low), decode_row(lb, high, low, k, high);
+      if (full) {
+        unpack_nested(planes.high, planes.low, lb, c * k, k, w);
+      } else {
+        unpack_plane(planes.high, c * k, k, w);
+      }
       for (size_t r = 0; r < m; ++r) {
-        const uint32_t acc = uint32_t(dot_centred(high, xc + r * k, k)) + uint32_t(q.bias[c]);
-        output[r * oc + c] =
-            requantize(int32_t(acc), q.multiplier[c], a.output_zero_point, a.output_min, a.output_max);
+        const uint32_t acc = uint32_t(dot_centred(w, xc + r * k, k)) + uint32_t(q.bias[c]);
+        output[r * oc + c] = requantize(int32_t(acc), q.multiplier[c], a.output_zero_point, a.output_min, a.output_max);
       }
     }
   });

@@ -20,4 +20,10 @@ struct PackedPlane {
 // Writes elements [first, first + n) of the plane as int8. Reads only the blocks that hold them.
 void unpack_plane(const PackedPlane& plane, size_t first, size_t n, int8_t* out);
 
+// Writes elements [first, first + n) of the nested weights int8(uint8(high << low_bits) + uint8(low))
+// (modular byte arithmetic, exactly as unpack_plane of both planes and decode_row form them) in one
+// pass: each 64-element block of both planes is unpacked and combined in registers and stored once.
+void unpack_nested(const PackedPlane& high, const PackedPlane& low, unsigned low_bits, size_t first, size_t n,
+                   int8_t* out);
+
 }  // namespace nestrt::kernels
