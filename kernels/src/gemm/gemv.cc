@@ -58,15 +58,16 @@ int32_t dot_centred(const int8_t* w, const int16_t* x, size_t n) {
   return int32_t(s);
 }
 
+// The centred input rows at offset 0, then one weight row per thread at `rows`.
 struct GemvScratch {
-  size_t xc = 0, rows = 0, row_bytes = 0, total = 0;
+  size_t rows = 0, row_bytes = 0, total = 0;
 };
 
 GemvScratch gemv_layout(const ConvGeometry& g, size_t threads) {
   const size_t k = size_t(g.in_c), m = size_t(g.batch) * g.out_h * g.out_w;
   GemvScratch s;
-  s.row_bytes = (k + kAlign - 1) / kAlign * kAlign;
-  s.rows = (m * k * sizeof(int16_t) + kAlign - 1) / kAlign * kAlign;  // after the centred input
+  s.row_bytes = round_up(k, kAlign);
+  s.rows = round_up(m * k * sizeof(int16_t), kAlign);
   s.total = s.rows + std::max<size_t>(threads, 1) * s.row_bytes + kAlign;
   return s;
 }
