@@ -5,6 +5,7 @@
 
 #include "nestrt/converter/error.h"
 #include "nestrt/converter/float_executor.h"
+#include "nestrt/converter/quantise.h"
 
 namespace nestrt::converter {
 namespace {
@@ -18,8 +19,7 @@ struct Collector {
 
 // What the runtime computes with: the int8 value of x, dequantised.
 float fake_quantise(float x, const ActivationQuant& q) {
-  const double v = std::clamp(std::nearbyint(static_cast<double>(x) / q.scale) + q.zero_point, -128.0, 127.0);
-  return static_cast<float>(q.scale * (v - q.zero_point));
+  return static_cast<float>(static_cast<double>(q.scale) * (quantise_bound(x, q) - q.zero_point));
 }
 
 // h += x x^T on the upper triangle; rows of a ReLU input are sparse, so zeros are skipped.
