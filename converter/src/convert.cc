@@ -5,12 +5,15 @@
 
 #include "nestrt/converter/emit.h"
 #include "nestrt/converter/error.h"
+#include "nestrt/converter/float_executor.h"
 #include "nestrt/converter/hessian.h"
 #include "nestrt/converter/normalise.h"
 #include "nestrt/converter/onnx_import.h"
+#include "nestrt/converter/output_sqnr.h"
 #include "nestrt/converter/quantised_model.h"
 #include "nestrt/converter/sensitivity.h"
 #include "nestrt/format/model_file.h"
+#include "nestrt/io/npy.h"
 #include "nestrt/io/sample_source.h"
 
 #ifndef NESTRT_VERSION
@@ -56,6 +59,23 @@ io::Preprocess make_preprocess(const ConvertOptions& options, int64_t channels) 
 // Samples for the graded-switching ranking: it runs the float model about 2x per nested layer.
 constexpr size_t kSensitivitySamples = 64;
 
+namespace {
+
+// The float model's outputs on the first `count` samples, [count, outputs], for comparisons with
+// other runtimes (scripts/check-onnxruntime.sh).
+void write_fp32_outputs(const Graph& graph, const io::SampleSource& samples, size_t count, const std::string& path) {
+  FloatExecutor executor(graph);
+  io::FloatTensor outputs;
+  outputs.shape = {static_cast<int64_t>(count), element_count(graph.value(graph.output).shape)};
+  for (size_t i = 0; i < count; ++i) {
+    const std::vector<float> y = executor.run(samples.get(i));
+    outputs.data.insert(outputs.data.end(), y.begin(), y.end());
+  }
+  io::save_npy(path, outputs);
+}
+
+}  // namespace
+
 std::string producer_string() {
   return std::string("nestrt-convert ") + NESTRT_VERSION;
 }
@@ -63,7 +83,7 @@ std::string producer_string() {
 ConversionReport convert(const ConvertOptions& options, const ProgressFn& progress) {
   const NestConfig& nesting = options.nesting;
   check_nest_config(nesting);
-  Graph graph = import_onnx_file(options.input_path);
+  Graph graph = import_onnx_file(options.input_path, options.input_shape);
   normalise(graph);
   const Shape& input_shape = graph.value(graph.input).shape;
   const io::Preprocess preprocess = make_preprocess(options, input_shape[1]);
@@ -82,6 +102,7 @@ ConversionReport convert(const ConvertOptions& options, const ProgressFn& progre
                                  {input_shape[0], input_shape[1], input_shape[2], input_shape[3]}, preprocess);
   const size_t count =
       std::min(options.calibration_count == 0 ? samples.size() : options.calibration_count, samples.size());
+  if (!options.fp32_outputs_path.empty()) write_fp32_outputs(graph, samples, count, options.fp32_outputs_path);
   const std::vector<Range> ranges = calibrate(graph, samples, count, progress, options.ranges);
   std::set<std::string> not_nested = options.not_nested;
   if (options.nest_none) {
@@ -98,6 +119,7 @@ ConversionReport convert(const ConvertOptions& options, const ProgressFn& progre
   }
   QuantisedModel model = quantise_graph(graph, ranges, nesting, not_nested, &hessians);
   rank_by_sensitivity(graph, samples, std::min<size_t>(count, kSensitivitySamples), model);
+  measure_output_sqnr(graph, samples, std::min<size_t>(count, kSensitivitySamples), model);
 
   ModelInfo info;
   info.preprocess = preprocess;

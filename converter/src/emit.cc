@@ -77,6 +77,11 @@ std::pair<fb::OpOptions, flatbuffers::Offset<void>> build_options(flatbuffers::F
     }
     case fb::OpCode::Add:
       return {fb::OpOptions::AddOptions, fb::CreateAddOptions(b, op.add_multipliers[0], op.add_multipliers[1]).Union()};
+    case fb::OpCode::Lookup:
+      return {fb::OpOptions::LookupOptions, fb::CreateLookupOptionsDirect(b, &op.lookup_table).Union()};
+    case fb::OpCode::Mul: return {fb::OpOptions::MulOptions, fb::CreateMulOptions(b, op.mul_multiplier).Union()};
+    case fb::OpCode::Softmax:
+      return {fb::OpOptions::SoftmaxOptions, fb::CreateSoftmaxOptionsDirect(b, &op.softmax_exp_table).Union()};
     case fb::OpCode::FullyConnected:
     case fb::OpCode::Reshape: break;
   }

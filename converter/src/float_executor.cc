@@ -107,6 +107,20 @@ const std::vector<std::vector<float>>& FloatExecutor::run_all(const std::vector<
   return values_;
 }
 
+const std::vector<float>& FloatExecutor::run_from(size_t first_node) {
+  if (values_[static_cast<size_t>(graph_.input)].empty())
+    throw ConversionError("float executor: run_from before run_all");
+  for (size_t n = first_node; n < graph_.nodes.size(); ++n) execute(graph_.nodes[n]);
+  return values_[static_cast<size_t>(graph_.output)];
+}
+
+void FloatExecutor::restore_from(const std::vector<std::vector<float>>& values, size_t first_node) {
+  for (size_t n = first_node; n < graph_.nodes.size(); ++n) {
+    const size_t v = static_cast<size_t>(graph_.nodes[n].output);
+    values_[v] = values.at(v);  // same size: the vector keeps its storage
+  }
+}
+
 void FloatExecutor::execute(const Node& node) {
   const Shape& in_shape = graph_.value(node.inputs[0]).shape;
   const Shape& out_shape = graph_.value(node.output).shape;
@@ -148,6 +162,31 @@ void FloatExecutor::execute(const Node& node) {
         double sum = 0.0;
         for (size_t i = 0; i < plane; ++i) sum += in[c * plane + i];
         out[c] = static_cast<float>(sum / static_cast<double>(plane));
+      }
+      break;
+    }
+    case OpKind::kUnary:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = node.unary.apply(in[i]);
+      break;
+    case OpKind::kMul:
+    case OpKind::kBinary: {
+      // The second operand is either as large as the output or one value per channel (NCHW).
+      const std::vector<float>& other = values_[static_cast<size_t>(node.inputs[1])];
+      const size_t plane = out.size() / other.size();
+      for (size_t i = 0; i < out.size(); ++i) {
+        const float a = in[i], b = other[i / plane];
+        const char op = node.op == OpKind::kMul ? '*' : node.binary_op;
+        out[i] = clamp_activation(op == '+' ? a + b : op == '-' ? a - b : op == '*' ? a * b : a / b, node.activation);
+      }
+      break;
+    }
+    case OpKind::kSoftmax: {
+      const size_t classes = static_cast<size_t>(in_shape.back());
+      for (size_t row = 0; row < out.size(); row += classes) {
+        const float peak = *std::max_element(in.begin() + row, in.begin() + row + classes);
+        double sum = 0.0;
+        for (size_t c = row; c < row + classes; ++c) sum += out[c] = std::exp(in[c] - peak);
+        for (size_t c = row; c < row + classes; ++c) out[c] = static_cast<float>(out[c] / sum);
       }
       break;
     }

@@ -27,6 +27,10 @@ const char* op_kind_name(OpKind op) {
     case OpKind::kAveragePool: return "AveragePool";
     case OpKind::kGlobalAveragePool: return "GlobalAveragePool";
     case OpKind::kReshape: return "Reshape";
+    case OpKind::kUnary: return "Unary";
+    case OpKind::kMul: return "Mul";
+    case OpKind::kBinary: return "Binary";
+    case OpKind::kSoftmax: return "Softmax";
   }
   return "?";
 }

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <set>
 
 #include "nestrt/converter/error.h"
+#include "unary_function.h"
 
 namespace nestrt::converter {
 namespace {
@@ -104,6 +107,75 @@ void fuse_activations(Graph& graph) {
   }
 }
 
+void lower_unfused_clamps(Graph& graph) {
+  for (Node& node : graph.nodes) {
+    if (node.op != OpKind::kRelu && node.op != OpKind::kClip) continue;
+    node.op = OpKind::kUnary;
+    node.unary = unary::clamp(node.activation.min, node.activation.max);
+    node.activation = {};
+  }
+}
+
+namespace {
+
+// The unary node producing v if only `reader` reads v, else -1.
+int private_unary_producer(const Graph& graph, int v, int reader) {
+  const int p = graph.producer(v);
+  if (p < 0 || v == graph.output || graph.nodes[static_cast<size_t>(p)].op != OpKind::kUnary) return -1;
+  const std::vector<int> readers = graph.consumers(v);
+  return readers.size() == 1 && readers[0] == reader ? p : -1;
+}
+
+// One rewrite of fuse_unary_chains, or false when there is none left.
+bool fuse_one_unary(Graph& graph) {
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    Node& node = graph.nodes[i];
+    const int self = static_cast<int>(i);
+    if (node.op == OpKind::kUnary) {
+      const int p = private_unary_producer(graph, node.inputs[0], self);
+      if (p < 0) continue;
+      Node& producer = graph.nodes[static_cast<size_t>(p)];
+      producer.unary = unary::compose(node.unary, producer.unary);
+      producer.name = node.name;  // the chain is known by its result (paddle2onnx: "hardswish_0")
+      producer.onnx_op = node.onnx_op;
+      absorb_into_producer(graph, i, p);
+      return true;
+    }
+    const bool binary = node.op == OpKind::kAdd || node.op == OpKind::kMul || node.op == OpKind::kBinary;
+    if (!binary || node.inputs.size() != 2) continue;
+    // Each operand as (source value, function of it): through a unary node only this one reads.
+    int source[2], absorbed[2];
+    UnaryFunction f[2];
+    for (int k = 0; k < 2; ++k) {
+      absorbed[k] = private_unary_producer(graph, node.inputs[static_cast<size_t>(k)], self);
+      const Node* u = absorbed[k] >= 0 ? &graph.nodes[static_cast<size_t>(absorbed[k])] : nullptr;
+      source[k] = u ? u->inputs[0] : node.inputs[static_cast<size_t>(k)];
+      f[k] = u ? u->unary : unary::identity();
+    }
+    if (source[0] != source[1]) continue;
+    const char op = node.op == OpKind::kAdd ? '+' : node.op == OpKind::kMul ? '*' : node.binary_op;
+    node.unary = unary::combine(op, f[0], f[1], node.activation);
+    node.op = OpKind::kUnary;
+    node.activation = {};
+    node.inputs = {source[0]};
+    // Drop the absorbed producers, the later first so the earlier index stays valid (both operands
+    // may read one unary node, as in u(x) * u(x)).
+    const std::set<int, std::greater<int>> drop = {absorbed[0], absorbed[1]};
+    for (int a : drop) {
+      if (a >= 0) graph.nodes.erase(graph.nodes.begin() + a);
+    }
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void fuse_unary_chains(Graph& graph) {
+  while (fuse_one_unary(graph)) {
+  }
+}
+
 void lower_reshapes(Graph& graph) {
   for (Node& node : graph.nodes) {
     if (node.op != OpKind::kReshape) continue;
@@ -156,6 +228,8 @@ void normalise(Graph& graph) {
   fold_batch_norms(graph);
   fold_fully_connected_biases(graph);
   fuse_activations(graph);
+  lower_unfused_clamps(graph);
+  fuse_unary_chains(graph);
   lower_reshapes(graph);
   for (const Node& node : graph.nodes) {
     switch (node.op) {
@@ -165,11 +239,16 @@ void normalise(Graph& graph) {
       case OpKind::kMaxPool:
       case OpKind::kAveragePool:
       case OpKind::kGlobalAveragePool:
-      case OpKind::kReshape: break;
-      case OpKind::kRelu:
-      case OpKind::kClip:
-        throw ConversionError(where(graph, node) + ": cannot fuse this activation: " + producer_story(graph, node) +
-                              " (only a Conv, Gemm/MatMul or Add output read by nothing else can take it)");
+      case OpKind::kReshape:
+      case OpKind::kUnary:
+      case OpKind::kMul:
+      case OpKind::kSoftmax:
+      case OpKind::kRelu:  // lowered to kUnary above
+      case OpKind::kClip: break;
+      case OpKind::kBinary:
+        throw ConversionError(where(graph, node) + ": " + std::string(1, node.binary_op) +
+                              " of two computed tensors is supported only when both derive from one tensor through "
+                              "elementwise operators (as in HardSwish)");
       case OpKind::kBatchNorm:
         throw ConversionError(where(graph, node) +
                               ": cannot fold this BatchNormalization: " + producer_story(graph, node) +

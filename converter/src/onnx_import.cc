@@ -14,12 +14,14 @@
 #include <map>
 #include <set>
 
+#include "constant_folding.h"
 #include "graph_limits.h"
 #include "isolated_shape_inference.h"
 #include "nestrt/converter/error.h"
 #include "onnx_attributes.h"
 #include "onnx_constants.h"
 #include "spatial.h"
+#include "unary_function.h"
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -28,7 +30,8 @@ namespace {
 
 class Importer {
  public:
-  Importer(onnx::ModelProto model, std::string source) : model_(std::move(model)), source_(std::move(source)) {}
+  Importer(onnx::ModelProto model, std::string source, Shape input_shape)
+      : model_(std::move(model)), source_(std::move(source)), input_shape_(std::move(input_shape)) {}
   Graph run();
 
  private:
@@ -47,6 +50,11 @@ class Importer {
   void import_gemm(const onnx::NodeProto& proto, Node& node);
   void import_matmul(const onnx::NodeProto& proto, Node& node);
   void import_add(const onnx::NodeProto& proto, Node& node);
+  void import_arithmetic(const onnx::NodeProto& proto, Node& node);  // Sub, Mul, Div
+  void import_hard_sigmoid(const onnx::NodeProto& proto, Node& node);
+  void import_hard_swish(const onnx::NodeProto& proto, Node& node);
+  void import_sigmoid(const onnx::NodeProto& proto, Node& node);
+  void import_softmax(const onnx::NodeProto& proto, Node& node);
   void import_relu(const onnx::NodeProto& proto, Node& node);
   void import_clip(const onnx::NodeProto& proto, Node& node);
   void import_batch_norm(const onnx::NodeProto& proto, Node& node);
@@ -56,6 +64,13 @@ class Importer {
   void import_flatten(const onnx::NodeProto& proto, Node& node);
   void pass_through(const onnx::NodeProto& proto, const Node& node);
   void import_reshape(const onnx::NodeProto& proto, Node& node);
+
+  // Folds a node whose inputs are all known now (constant_folding.h); true when it did.
+  bool try_fold(const onnx::NodeProto& proto, const Node& node);
+  // node := unary(activation input i).
+  void make_unary(const onnx::NodeProto& proto, Node& node, int x, UnaryFunction f);
+  // Add/Sub/Mul/Div with one scalar constant operand as a unary node; false if no operand is one.
+  bool import_scalar_arithmetic(const onnx::NodeProto& proto, Node& node, char op);
 
   // Shared by the pools: window attributes -> node.pool, returns the output shape.
   Shape import_pool_window(const onnx::NodeProto& proto, Node& node, bool average);
@@ -79,8 +94,12 @@ class Importer {
   void require_rank(const Node& node, int value, size_t rank) const;
   int add_value(const std::string& name, Shape shape);
 
+  // Fixes the graph input's dimensions to input_shape_ before shape inference.
+  void apply_input_shape(onnx::ValueInfoProto& input) const;
+
   onnx::ModelProto model_;
   std::string source_;
+  Shape input_shape_;  // empty: as the model declares it
   Graph graph_;
   std::map<std::string, ConstantTensor> constants_;
   std::map<std::string, int> values_by_name_;
@@ -94,6 +113,13 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
       {"Gemm", &Importer::import_gemm},
       {"MatMul", &Importer::import_matmul},
       {"Add", &Importer::import_add},
+      {"Sub", &Importer::import_arithmetic},
+      {"Mul", &Importer::import_arithmetic},
+      {"Div", &Importer::import_arithmetic},
+      {"HardSigmoid", &Importer::import_hard_sigmoid},
+      {"HardSwish", &Importer::import_hard_swish},
+      {"Sigmoid", &Importer::import_sigmoid},
+      {"Softmax", &Importer::import_softmax},
       {"Relu", &Importer::import_relu},
       {"Clip", &Importer::import_clip},
       {"BatchNormalization", &Importer::import_batch_norm},
@@ -140,12 +166,33 @@ void Importer::check_and_infer() {
   for (const auto& init : model_.graph().initializer()) initializers.insert(init.name());
   for (auto& input : *model_.mutable_graph()->mutable_input()) {
     if (initializers.count(input.name()) != 0 || !input.type().tensor_type().has_shape()) continue;
+    if (!input_shape_.empty()) apply_input_shape(input);
     auto* shape = input.mutable_type()->mutable_tensor_type()->mutable_shape();
     if (shape->dim_size() > 0 && !shape->dim(0).has_dim_value()) shape->mutable_dim(0)->set_dim_value(1);
   }
   infer_shapes_isolated(model_, source_);
   for (const auto& info : model_.graph().value_info()) inferred_[info.name()] = dims_of(info.type());
   for (const auto& info : model_.graph().output()) inferred_[info.name()] = dims_of(info.type());
+}
+
+void Importer::apply_input_shape(onnx::ValueInfoProto& input) const {
+  auto* shape = input.mutable_type()->mutable_tensor_type()->mutable_shape();
+  const std::string what = source_ + ": input '" + input.name() + "'";
+  if (shape->dim_size() != static_cast<int>(input_shape_.size())) {
+    throw ConversionError(what + " has " + std::to_string(shape->dim_size()) + " dimensions; --input-shape gives " +
+                          std::to_string(input_shape_.size()) + " (" + shape_string(input_shape_) + ")");
+  }
+  for (int i = 0; i < shape->dim_size(); ++i) {
+    const int64_t want = input_shape_[static_cast<size_t>(i)];
+    if (want <= 0)
+      throw ConversionError("--input-shape " + shape_string(input_shape_) + ": dimensions must be positive");
+    if (shape->dim(i).has_dim_value() && shape->dim(i).dim_value() != want) {
+      throw ConversionError(what + " fixes dimension " + std::to_string(i) + " to " +
+                            std::to_string(shape->dim(i).dim_value()) + "; --input-shape asks for " +
+                            std::to_string(want));
+    }
+    shape->mutable_dim(i)->set_dim_value(want);
+  }
 }
 
 void Importer::read_opset() {
@@ -183,7 +230,8 @@ void Importer::add_graph_input() {
   for (int i = 0; i < dims.size(); ++i) {
     if (!dims[i].has_dim_value()) {
       throw ConversionError(what + " has a symbolic dimension '" + dims[i].dim_param() + "' at axis " +
-                            std::to_string(i) + "; only the batch dimension may be symbolic");
+                            std::to_string(i) +
+                            "; only the batch dimension may be symbolic (fix the others with --input-shape)");
     }
     shape.push_back(dims[i].dim_value());
   }
@@ -219,6 +267,7 @@ void Importer::import_node(const onnx::NodeProto& proto, size_t index) {
     pass_through(proto, node);
     return;
   }
+  if (is_foldable_op(proto.op_type()) && try_fold(proto, node)) return;
   const auto handler = handlers().find(proto.op_type());
   if (handler == handlers().end()) {
     throw ConversionError(source_ + ": unsupported operator '" + proto.op_type() + "' (node '" + node.name +
@@ -425,7 +474,6 @@ void Importer::import_matmul(const onnx::NodeProto& proto, Node& node) {
 void Importer::import_add(const onnx::NodeProto& proto, Node& node) {
   if (proto.input_size() != 2) fail(node, "expected two inputs");
   const bool const0 = is_constant(proto.input(0)), const1 = is_constant(proto.input(1));
-  if (const0 && const1) fail(node, "both inputs are constants (constant folding is not supported)");
   if (!const0 && !const1) {
     node.op = OpKind::kAdd;
     const int a = activation(proto, node, 0), b = activation(proto, node, 1);
@@ -437,6 +485,7 @@ void Importer::import_add(const onnx::NodeProto& proto, Node& node) {
     node.output = add_value(proto.output(0), shape_of(a));
     return;
   }
+  if (import_scalar_arithmetic(proto, node, '+')) return;
   node.op = OpKind::kAddConstant;
   const int x = activation(proto, node, const0 ? 1 : 0);
   const ConstantTensor& c = constant(proto, node, const0 ? 0 : 1, "constant");
@@ -445,11 +494,102 @@ void Importer::import_add(const onnx::NodeProto& proto, Node& node) {
                          (c.dims.size() == 1 || (c.dims.size() == 2 && c.dims[0] == 1));
   if (!bias_like) {
     fail(node, "adding a constant of shape " + shape_string(c.dims) + " to " + shape_string(shape) +
-                   " is only supported as a per-channel bias of a MatMul output [1,N]");
+                   " is only supported as a per-channel bias of a MatMul output [1,N], or as a scalar");
   }
   node.inputs = {x};
   node.bias = c.floats;
   node.output = add_value(proto.output(0), shape);
+}
+
+bool Importer::try_fold(const onnx::NodeProto& proto, const Node& node) {
+  FoldingContext context;
+  context.opset = graph_.opset;
+  context.constant = [this](const std::string& name) -> const ConstantTensor* {
+    const auto it = constants_.find(name);
+    return it == constants_.end() ? nullptr : &it->second;
+  };
+  context.activation_shape = [this](const std::string& name) -> const Shape* {
+    const auto it = values_by_name_.find(name);
+    return it == values_by_name_.end() ? nullptr : &shape_of(it->second);
+  };
+  context.where = where(node);
+  std::optional<ConstantTensor> folded = fold_constant(proto, context);
+  if (!folded) return false;
+  if (proto.output_size() < 1 || proto.output(0).empty()) fail(node, "has no output");
+  constants_[proto.output(0)] = std::move(*folded);
+  return true;
+}
+
+void Importer::make_unary(const onnx::NodeProto& proto, Node& node, int x, UnaryFunction f) {
+  node.op = OpKind::kUnary;
+  node.inputs = {x};
+  node.unary = std::move(f);
+  node.output = add_value(proto.output(0), shape_of(x));
+}
+
+bool Importer::import_scalar_arithmetic(const onnx::NodeProto& proto, Node& node, char op) {
+  if (proto.input_size() != 2) fail(node, "expected two inputs");
+  const bool const0 = is_constant(proto.input(0)), const1 = is_constant(proto.input(1));
+  if (const0 == const1) return false;
+  const ConstantTensor& c = constant(proto, node, const0 ? 0 : 1, "constant");
+  if (c.floats.size() != 1) return false;
+  make_unary(proto, node, activation(proto, node, const0 ? 1 : 0), unary::scalar_arithmetic(op, c.floats[0], const0));
+  return true;
+}
+
+void Importer::import_arithmetic(const onnx::NodeProto& proto, Node& node) {
+  const char op = proto.op_type() == "Sub" ? '-' : proto.op_type() == "Mul" ? '*' : '/';
+  if (import_scalar_arithmetic(proto, node, op)) return;
+  const int a = activation(proto, node, 0), b = activation(proto, node, 1);
+  const Shape &sa = shape_of(a), &sb = shape_of(b);
+  const auto per_channel_of = [](const Shape& small, const Shape& big) {
+    return small.size() == 4 && big.size() == 4 && small[0] == big[0] && small[1] == big[1] && small[2] == 1 &&
+           small[3] == 1;
+  };
+  if (op == '*' && sa != sb && (per_channel_of(sb, sa) || per_channel_of(sa, sb))) {
+    node.op = OpKind::kMul;  // squeeze-excite: the full map first, the per-channel factors second
+    node.inputs = per_channel_of(sb, sa) ? std::vector<int>{a, b} : std::vector<int>{b, a};
+    node.output = add_value(proto.output(0), per_channel_of(sb, sa) ? sa : sb);
+    return;
+  }
+  if (sa != sb) {
+    fail(node, "inputs of shapes " + shape_string(sa) + " and " + shape_string(sb) +
+                   " need broadcasting, which is supported only as [1,C,H,W] * [1,C,1,1] (squeeze-excite)");
+  }
+  node.op = op == '*' ? OpKind::kMul : OpKind::kBinary;
+  node.binary_op = op;
+  node.inputs = {a, b};
+  node.output = add_value(proto.output(0), sa);
+}
+
+void Importer::import_hard_sigmoid(const onnx::NodeProto& proto, Node& node) {
+  const NodeAttributes attrs(proto, where(node));
+  make_unary(proto, node, activation(proto, node, 0),
+             unary::hard_sigmoid(attrs.get_float("alpha", 0.2f), attrs.get_float("beta", 0.5f)));
+}
+
+void Importer::import_hard_swish(const onnx::NodeProto& proto, Node& node) {
+  make_unary(proto, node, activation(proto, node, 0), unary::hard_swish());
+}
+
+void Importer::import_sigmoid(const onnx::NodeProto& proto, Node& node) {
+  make_unary(proto, node, activation(proto, node, 0), unary::sigmoid());
+}
+
+void Importer::import_softmax(const onnx::NodeProto& proto, Node& node) {
+  const int x = activation(proto, node, 0);
+  const Shape& in = shape_of(x);
+  const int64_t rank = static_cast<int64_t>(in.size());
+  int64_t axis = NodeAttributes(proto, where(node)).get_int("axis", graph_.opset < 13 ? 1 : -1);
+  if (axis < 0) axis += rank;
+  // Before opset 13 Softmax flattens to 2-D at `axis`; on [1, C] both versions normalise over C.
+  if (rank != 2 || axis != 1) {
+    fail(node, "softmax over axis " + std::to_string(axis) + " of shape " + shape_string(in) +
+                   " is not supported (only over the classes of a [1,C] tensor)");
+  }
+  node.op = OpKind::kSoftmax;
+  node.inputs = {x};
+  node.output = add_value(proto.output(0), in);
 }
 
 void Importer::import_relu(const onnx::NodeProto& proto, Node& node) {
@@ -612,18 +752,18 @@ void Importer::import_reshape(const onnx::NodeProto& proto, Node& node) {
 
 }  // namespace
 
-Graph import_onnx_model(onnx::ModelProto model, const std::string& source_name) {
-  return Importer(std::move(model), source_name).run();
+Graph import_onnx_model(onnx::ModelProto model, const std::string& source_name, const Shape& input_shape) {
+  return Importer(std::move(model), source_name, input_shape).run();
 }
 
-Graph import_onnx_file(const std::string& path) {
+Graph import_onnx_file(const std::string& path, const Shape& input_shape) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConversionError(path + ": cannot open the ONNX model");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) throw ConversionError(path + ": read error");
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes)) throw ConversionError(path + ": not an ONNX model (protobuf parse failed)");
-  Graph graph = import_onnx_model(std::move(model), path);
+  Graph graph = import_onnx_model(std::move(model), path, input_shape);
   graph.source_xxh64 = XXH64(bytes.data(), bytes.size(), 0);
   return graph;
 }

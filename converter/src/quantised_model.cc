@@ -118,6 +118,28 @@ NestedLayerWeights nest_layer(const Node& node, float input_scale, float output_
   return layer;
 }
 
+// The unary function tabulated for every int8 input: out[q + 128] = quantise(f(dequantise(q))),
+// rounding half to even and saturating (NaN, which no finite function of ours gives, maps to 0).
+std::vector<int8_t> lookup_table(const UnaryFunction& f, const ActivationQuant& in, const ActivationQuant& out) {
+  std::vector<int8_t> table(256);
+  for (int q = -128; q <= 127; ++q) {
+    const float x = in.scale * static_cast<float>(q - in.zero_point);
+    const double y = std::nearbyint(static_cast<double>(f.apply(x)) / out.scale) + out.zero_point;
+    table[static_cast<size_t>(q + 128)] = std::isnan(y) ? int8_t{0} : static_cast<int8_t>(std::clamp(y, -128.0, 127.0));
+  }
+  return table;
+}
+
+// Softmax's exp(x_i - max) for the 256 possible int8 distances below the maximum.
+std::vector<float> softmax_exp_table(float input_scale) {
+  std::vector<float> table(256);
+  for (int d = 0; d < 256; ++d) table[static_cast<size_t>(d)] = static_cast<float>(std::exp(-double{input_scale} * d));
+  return table;
+}
+
+// Softmax outputs lie in [0, 1]: the whole int8 range over them, as TFLite does.
+constexpr ActivationQuant kSoftmaxOutput{1.0f / 256.0f, -128, 0.0f, 1.0f};
+
 float ratio(float numerator, float denominator) {
   return static_cast<float>(static_cast<double>(numerator) / static_cast<double>(denominator));
 }
@@ -161,7 +183,9 @@ QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& rang
     const Range& range = ranges.at(static_cast<size_t>(node.output));
     // MaxPool and Reshape move values without changing them: same quantisation, no requantisation.
     const bool reuse = node.op == OpKind::kMaxPool || node.op == OpKind::kReshape;
-    add_tensor(node.output, reuse ? in_quant : quantise_activation(range.min, range.max));
+    add_tensor(node.output, reuse                         ? in_quant
+                            : node.op == OpKind::kSoftmax ? kSoftmaxOutput
+                                                          : quantise_activation(range.min, range.max));
     const ActivationQuant& out_quant = quant_of(node.output);
 
     QuantOperator op;
@@ -210,6 +234,19 @@ QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& rang
         op.pool_multiplier = ratio(in_quant.scale, out_quant.scale);
         break;
       case OpKind::kReshape: op.code = fb::OpCode::Reshape; break;
+      case OpKind::kUnary:
+        op.code = fb::OpCode::Lookup;
+        op.lookup_table = lookup_table(node.unary, in_quant, out_quant);
+        break;
+      case OpKind::kMul:
+        op.code = fb::OpCode::Mul;
+        op.mul_multiplier =
+            static_cast<float>(double{in_quant.scale} * quant_of(node.inputs[1]).scale / out_quant.scale);
+        break;
+      case OpKind::kSoftmax:
+        op.code = fb::OpCode::Softmax;
+        op.softmax_exp_table = softmax_exp_table(in_quant.scale);
+        break;
       default:
         throw ConversionError(graph.source_path + ": " + graph.describe(node) +
                               ": internal error: not a runtime operator after normalisation");

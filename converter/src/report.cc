@@ -74,6 +74,8 @@ ConversionReport make_report(const QuantisedModel& model) {
       if (!w.nested) layer.op += " (no-nest)";
       layer.sqnr_full_db = w.sqnr_full_db;
       layer.sqnr_part_db = w.sqnr_part_db;
+      layer.output_sqnr_full_db = w.output_sqnr_full_db;
+      layer.output_sqnr_part_db = w.output_sqnr_part_db;
       // The coding emit_model writes (the narrowest one for each plane).
       layer.high_width = format::narrowest_plane_coding(w.high).width;
       layer.low_width = format::narrowest_plane_coding(w.low).width;
@@ -88,12 +90,15 @@ ConversionReport make_report(const QuantisedModel& model) {
 }
 
 std::string format_table(const ConversionReport& report) {
-  const std::vector<std::string> header = {"layer",        "op",       "weights (OHWI)", "SQNR full dB",
-                                           "SQNR part dB", "bits h+l", "high B",         "low B"};
+  const std::vector<std::string> header = {
+      "layer",    "op",     "weights (OHWI)", "weight SQNR dB full/part", "output SQNR dB full/part",
+      "bits h+l", "high B", "low B"};
   std::vector<std::vector<std::string>> rows;
   for (const LayerReport& l : report.layers) {
     const bool w = !l.weight_shape.empty();
-    rows.push_back({l.name, l.op, w ? l.weight_shape : "-", db(l.sqnr_full_db, w), db(l.sqnr_part_db, w),
+    rows.push_back({l.name, l.op, w ? l.weight_shape : "-",
+                    w ? db(l.sqnr_full_db, w) + " / " + db(l.sqnr_part_db, w) : "-",
+                    w ? db(l.output_sqnr_full_db, w) + " / " + db(l.output_sqnr_part_db, w) : "-",
                     w ? std::to_string(l.high_width) + "+" + std::to_string(l.low_width) : "-",
                     w ? std::to_string(l.high_bytes) : "-", w ? std::to_string(l.low_bytes) : "-"});
   }
@@ -146,6 +151,8 @@ std::string to_json(const ConversionReport& report) {
          ", \"source_op\": " + json_string(l.source_op) + ", \"weight_shape\": " + (w ? l.weight_shape : "null") +
          ", \"sqnr_full_db\": " + (w ? json_number(l.sqnr_full_db) : "null") +
          ", \"sqnr_part_db\": " + (w ? json_number(l.sqnr_part_db) : "null") +
+         ", \"output_sqnr_full_db\": " + (w ? json_number(l.output_sqnr_full_db) : "null") +
+         ", \"output_sqnr_part_db\": " + (w ? json_number(l.output_sqnr_part_db) : "null") +
          ", \"high_bytes\": " + std::to_string(l.high_bytes) + ", \"low_bytes\": " + std::to_string(l.low_bytes) +
          ", \"high_width\": " + std::to_string(l.high_width) + ", \"low_width\": " + std::to_string(l.low_width) +
          ", \"output_scale\": " + json_number(l.output_scale) +

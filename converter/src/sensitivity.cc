@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <numeric>
 
+#include "dequantised_weights.h"
 #include "nestrt/converter/float_executor.h"
 #include "nestrt/format/plane_coding.h"
-#include "weight_layout.h"
 
 namespace nestrt::converter {
 namespace {
@@ -15,19 +15,6 @@ namespace {
 double low_plane_bytes(const NestedLayerWeights& w) {
   const int width = format::narrowest_plane_coding(w.low).width;
   return static_cast<double>(std::max<uint64_t>(format::packed_plane_bytes(w.low.size(), width), 1));
-}
-
-// Dequantised weights of one mode, back in the node's own layout (the inverse of to_ohwi).
-std::vector<float> dequantised(const Node& node, const NestedLayerWeights& w, bool part, int low_bits) {
-  const size_t channels = static_cast<size_t>(w.shape[0]), per_channel = w.high.size() / channels;
-  std::vector<float> ohwi(w.high.size());
-  for (size_t k = 0; k < ohwi.size(); ++k) {
-    const size_t c = k / per_channel;
-    ohwi[k] = part ? w.part.weight_scale[c] * static_cast<float>(w.high[k])
-                   : w.full.weight_scale[c] * static_cast<float>(w.high[k] * (1 << low_bits) + w.low[k]);
-  }
-  if (node.op == OpKind::kFullyConnected) return ohwi;
-  return convert_weight_layout(ohwi, WeightLayout::kOhwi, w.shape[0], w.shape[3], w.shape[1], w.shape[2]);
 }
 
 struct Layer {
@@ -44,6 +31,24 @@ struct Deviation {
 size_t argmax(const std::vector<float>& v) {
   return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
+
+// Sums over samples of the output error against full mode, the full-mode energy and top-1 matches.
+struct Accumulator {
+  double error = 0.0, energy = 0.0;
+  size_t same = 0;
+  void add(const std::vector<float>& y, const std::vector<float>& reference) {
+    for (size_t i = 0; i < y.size(); ++i) {
+      const double diff = static_cast<double>(y[i]) - reference[i];
+      error += diff * diff;
+      energy += static_cast<double>(reference[i]) * reference[i];
+    }
+    same += argmax(y) == argmax(reference);
+  }
+  Deviation deviation(size_t samples) const {
+    return {energy > 0.0 ? error / energy : error,
+            samples == 0 ? 1.0 : static_cast<double>(same) / static_cast<double>(samples)};
+  }
+};
 
 }  // namespace
 
@@ -63,37 +68,26 @@ void rank_by_sensitivity(const Graph& graph, const io::SampleSource& samples, si
   for (const Layer& layer : layers) g.nodes[layer.node].weights = layer.full;
 
   count = std::min(count, samples.size());
-  std::vector<std::vector<float>> inputs, reference;
+  // Sample by sample, so only one sample's values are held: each change re-runs the graph from
+  // the changed node on (FloatExecutor::run_from); the values before it are unchanged.
   FloatExecutor executor(g);
+  std::vector<Accumulator> alone(layers.size());
+  std::vector<std::vector<float>> references;
   for (size_t s = 0; s < count; ++s) {
-    inputs.push_back(samples.get(s));
-    reference.push_back(executor.run(inputs.back()));
-  }
-  const auto deviation = [&]() {
-    Deviation d;
-    double error = 0.0, energy = 0.0;
-    size_t same = 0;
-    for (size_t s = 0; s < inputs.size(); ++s) {
-      const std::vector<float> y = executor.run(inputs[s]);
-      for (size_t i = 0; i < y.size(); ++i) {
-        const double diff = static_cast<double>(y[i]) - reference[s][i];
-        error += diff * diff;
-        energy += static_cast<double>(reference[s][i]) * reference[s][i];
-      }
-      same += argmax(y) == argmax(reference[s]);
+    const std::vector<std::vector<float>> full_values = executor.run_all(samples.get(s));
+    references.push_back(full_values[static_cast<size_t>(g.output)]);
+    // A layer kept out of nesting computes the same in both modes: no error, and no pass needed
+    // (a plain --nest N model needs none at all).
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (!layers[i].weights->nested) continue;
+      g.nodes[layers[i].node].weights = layers[i].part;
+      alone[i].add(executor.run_from(layers[i].node), references.back());
+      g.nodes[layers[i].node].weights = layers[i].full;
+      executor.restore_from(full_values, layers[i].node);
     }
-    d.relative_error = energy > 0.0 ? error / energy : error;
-    d.agreement = inputs.empty() ? 1.0 : static_cast<double>(same) / static_cast<double>(inputs.size());
-    return d;
-  };
-
-  // A layer kept out of nesting computes the same in both modes: no error, and no pass needed
-  // (a plain --nest N model needs none at all).
-  for (Layer& layer : layers) {
-    if (!layer.weights->nested) continue;
-    g.nodes[layer.node].weights = layer.part;
-    layer.weights->sensitivity = deviation().relative_error;
-    g.nodes[layer.node].weights = layer.full;
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i].weights->nested) layers[i].weights->sensitivity = alone[i].deviation(count).relative_error;
   }
   // Cheapest accuracy per byte first; ties (e.g. layers no sample reaches) keep graph order.
   std::vector<size_t> order(layers.size());
@@ -102,14 +96,26 @@ void rank_by_sensitivity(const Graph& graph, const io::SampleSource& samples, si
     return layers[a].weights->sensitivity / low_plane_bytes(*layers[a].weights) <
            layers[b].weights->sensitivity / low_plane_bytes(*layers[b].weights);
   });
-  Deviation d;  // every layer so far in part mode; unchanged by a layer kept out of nesting
+  // Step r runs the layers of rank <= r in part mode: one more layer than step r - 1, so the values
+  // before that layer are step r - 1's. A layer kept out of nesting changes nothing.
+  std::vector<Accumulator> steps(layers.size());
+  for (size_t s = 0; s < count; ++s) {
+    executor.run_all(samples.get(s));
+    const std::vector<float>* y = &references[s];
+    for (size_t rank = 0; rank < order.size(); ++rank) {
+      const Layer& layer = layers[order[rank]];
+      if (layer.weights->nested) {
+        g.nodes[layer.node].weights = layer.part;
+        y = &executor.run_from(layer.node);
+      }
+      steps[rank].add(*y, references[s]);
+    }
+    for (const Layer& layer : layers) g.nodes[layer.node].weights = layer.full;
+  }
   for (size_t rank = 0; rank < order.size(); ++rank) {
+    const Deviation d = steps[rank].deviation(count);
     Layer& layer = layers[order[rank]];
     layer.weights->low_rank = static_cast<int>(rank);
-    if (layer.weights->nested) {
-      g.nodes[layer.node].weights = layer.part;
-      d = deviation();
-    }
     layer.weights->step_error = d.relative_error;
     layer.weights->step_agreement = d.agreement;
   }

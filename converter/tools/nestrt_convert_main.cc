@@ -63,6 +63,11 @@ int main(int argc, char** argv) {
                  "keep this Conv/Gemm node (ONNX node name) at full precision in both modes: its weights stay whole "
                  "in the high plane; repeat for more layers")
       ->take_all();
+  app.add_option("--input-shape", options.input_shape,
+                 "fix the model input's dimensions, N,C,H,W (e.g. 1,3,48,192), for models whose height and width "
+                 "are symbolic")
+      ->delimiter(',')
+      ->expected(4);
   app.add_option("--calib", options.calibration_path,
                  "calibration data: a directory of images, an image, an .npy array ([N,C,H,W] float, or uint8 pixels) "
                  "or an IDX images file (.gz or raw)")
@@ -89,6 +94,9 @@ int main(int argc, char** argv) {
   app.add_option("--labels", options.labels_path, "class labels, one per line, stored in the model")
       ->check(CLI::ExistingFile);
   app.add_option("--report", report_path, "also write the per-layer report as JSON");
+  app.add_option("--fp32-outputs", options.fp32_outputs_path,
+                 "also write the float model's outputs on the calibration samples as a float32 .npy "
+                 "[samples, outputs] (the converter's FP32 path, e.g. to compare with ONNX Runtime)");
   app.add_flag("-q,--quiet", quiet, "print errors only");
   app.set_version_flag("--version", nestrt::converter::producer_string());
   app.failure_message([](const CLI::App*, const CLI::Error& e) {

@@ -155,7 +155,7 @@ class MetadataValidator {
     if (op->outputs()->size() != 1) fail(where + " must have exactly one output");
     const bool weighted = op->code() == fb::OpCode::Conv2D || op->code() == fb::OpCode::DepthwiseConv2D ||
                           op->code() == fb::OpCode::FullyConnected;
-    const size_t inputs = op->code() == fb::OpCode::Add ? 2 : 1;
+    const size_t inputs = op->code() == fb::OpCode::Add || op->code() == fb::OpCode::Mul ? 2 : 1;
     if (op->inputs()->size() != inputs) {
       fail(where + " needs " + std::to_string(inputs) + " input(s), has " + std::to_string(op->inputs()->size()));
     }
@@ -175,6 +175,15 @@ class MetadataValidator {
         break;
       case fb::OpCode::Add:
         if (op->options_as_AddOptions() == nullptr) fail(where + " needs AddOptions");
+        break;
+      case fb::OpCode::Lookup:
+        if (op->options_as_LookupOptions() == nullptr) fail(where + " needs LookupOptions");
+        break;
+      case fb::OpCode::Mul:
+        if (op->options_as_MulOptions() == nullptr) fail(where + " needs MulOptions");
+        break;
+      case fb::OpCode::Softmax:
+        if (op->options_as_SoftmaxOptions() == nullptr) fail(where + " needs SoftmaxOptions");
         break;
       default: break;
     }

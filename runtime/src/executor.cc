@@ -19,9 +19,10 @@ namespace fb = nestrt::fb;
 using kernels::NestMode;
 
 // Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path, depthwise
-// convolution on its depthwise kernel (AVX2, AVX512-VNNI or NEON), add and pooling on the portable
-// vectorised kernels (every variant but ref, which runs the reference kernels throughout), all on
-// the session's threads. Every variant gives the reference's bits.
+// convolution on its depthwise kernel (AVX2, AVX512-VNNI or NEON), add, mul, lookup and pooling on
+// the portable vectorised kernels (every variant but ref, which runs the reference kernels
+// throughout), all on the session's threads; softmax (a classifier's [N, classes]) runs the
+// reference kernel on the calling thread. Every variant gives the reference's bits.
 void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Variant variant, int8_t* const* tensors,
             int8_t* scratch, pthreadpool_t pool) {
   const int8_t* in = tensors[op.inputs[0]];
@@ -79,6 +80,29 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Var
       break;
     case fb::OpCode::Reshape:
       if (in != out) std::copy_n(in, out_elements, out);  // an arena may alias a reshape in place
+      break;
+    case fb::OpCode::Lookup:
+      if (variant != kernels::Variant::kRef) {
+        kernels::qs8_lookup__portable(out_elements, op.lookup_table.data(), in, out, pool);
+      } else {
+        kernels::qs8_lookup__ref(out_elements, op.lookup_table.data(), in, out);
+      }
+      break;
+    case fb::OpCode::Mul: {
+      const int8_t* in2 = tensors[op.inputs[1]];
+      if (op.mul_broadcast && variant != kernels::Variant::kRef) {
+        kernels::qs8_mul_broadcast__portable(op.mul_batch, op.mul_spatial, op.mul_channels, op.mul, in, in2, out, pool);
+      } else if (op.mul_broadcast) {
+        kernels::qs8_mul_broadcast__ref(op.mul_batch, op.mul_spatial, op.mul_channels, op.mul, in, in2, out);
+      } else if (variant != kernels::Variant::kRef) {
+        kernels::qs8_mul__portable(out_elements, op.mul, in, in2, out, pool);
+      } else {
+        kernels::qs8_mul__ref(out_elements, op.mul, in, in2, out);
+      }
+      break;
+    }
+    case fb::OpCode::Softmax:  // [N, classes] at the end of a classifier: the reference for every variant
+      kernels::qs8_softmax__ref(op.softmax_rows, op.softmax_channels, op.softmax, in, out);
       break;
   }
 }

@@ -19,8 +19,8 @@ size_t op_scratch_bytes(const OpPlan& op, size_t threads = 1);
 
 // tensors[i] points at tensor i (NHWC int8, plan.tensors[i].elements bytes); scratch holds at
 // least the maximum of op_scratch_bytes over the plan for the pool's thread count. pool: null
-// runs on the calling thread; every operator but Reshape spreads over its threads (the reference
-// variant runs on the calling thread). Outputs do not depend on the thread count.
+// runs on the calling thread; every operator but Reshape and Softmax spreads over its threads (the
+// reference variant runs on the calling thread). Outputs do not depend on the thread count.
 // op_ns: null, or plan.ops.size() counters to which each operator's wall time is added (profiling).
 void execute(const GraphPlan& plan, uint32_t level, int8_t* const* tensors, int8_t* scratch,
              pthreadpool_t pool = nullptr, uint64_t* op_ns = nullptr);

@@ -1,6 +1,7 @@
 #include "graph.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -75,6 +76,14 @@ class PlanBuilder {
     }
   }
 
+  // The metadata validator checks input counts per opcode already; this keeps the plan safe on its own.
+  void expect_inputs(const OpPlan& p, const char* type, size_t count) const {
+    if (p.inputs.size() != count) {
+      fail(p.label(),
+           std::string(type) + " needs " + std::to_string(count) + " input(s), has " + std::to_string(p.inputs.size()));
+    }
+  }
+
   void expect_rank4(const OpPlan& p, int32_t index) const {
     if (tensor(index).shape.size() != 4)
       fail(p.label(), "needs an NHWC (rank-4) input, got " + shape_string(tensor(index).shape));
@@ -102,6 +111,9 @@ class PlanBuilder {
           fail(p.label(), "Reshape must keep the element count and the quantisation");
         }
         break;
+      case fb::OpCode::Lookup: lookup_plan(op, p); break;
+      case fb::OpCode::Mul: mul_plan(op, p); break;
+      case fb::OpCode::Softmax: softmax_plan(op, p); break;
     }
     return p;
   }
@@ -207,6 +219,77 @@ class PlanBuilder {
     const auto& o = *op.options_as_AddOptions();
     p.add = {a.zero_point,    b.zero_point,   tensor(p.output).zero_point, o.input1_multiplier(), o.input2_multiplier(),
              op.output_min(), op.output_max()};
+  }
+
+  void lookup_plan(const fb::Operator& op, OpPlan& p) {
+    expect_inputs(p, "Lookup", 1);
+    const fb::LookupOptions* o = op.options_as_LookupOptions();
+    if (o == nullptr || o->table() == nullptr)
+      fail(p.label(), "Lookup needs LookupOptions with a table of 256 entries");
+    if (o->table()->size() != 256) {
+      fail(p.label(),
+           "Lookup table has " + std::to_string(o->table()->size()) + " entries, needs 256 (one per int8 input value)");
+    }
+    expect_shape(p, p.output, tensor(p.inputs[0]).shape, "output");
+    for (uint32_t i = 0; i < 256; ++i) {
+      p.lookup_table[i] =
+          static_cast<int8_t>(std::clamp<int32_t>(o->table()->Get(i), op.output_min(), op.output_max()));
+    }
+  }
+
+  void mul_plan(const fb::Operator& op, OpPlan& p) {
+    expect_inputs(p, "Mul", 2);
+    const fb::MulOptions* o = op.options_as_MulOptions();
+    if (o == nullptr) fail(p.label(), "Mul needs MulOptions");
+    if (!(std::isfinite(o->multiplier()) && o->multiplier() > 0.f)) {
+      fail(p.label(), "Mul multiplier " + std::to_string(o->multiplier()) + " must be positive and finite");
+    }
+    const TensorInfo& a = tensor(p.inputs[0]);
+    const TensorInfo& b = tensor(p.inputs[1]);
+    if (b.shape != a.shape) {
+      if (a.shape.size() != 4 || b.shape != std::vector<int32_t>{a.shape[0], 1, 1, a.shape[3]}) {
+        fail(p.label(), "Mul second input shape " + shape_string(b.shape) + " neither equals the first input's " +
+                            shape_string(a.shape) + " nor is [N,1,1,C] broadcastable over an [N,H,W,C] first input");
+      }
+      p.mul_broadcast = true;
+      p.mul_batch = static_cast<size_t>(a.shape[0]);
+      p.mul_spatial = static_cast<size_t>(a.shape[1]) * static_cast<size_t>(a.shape[2]);
+      p.mul_channels = static_cast<size_t>(a.shape[3]);
+    }
+    expect_shape(p, p.output, a.shape, "output");
+    p.mul = {a.zero_point,    b.zero_point,    tensor(p.output).zero_point,
+             o->multiplier(), op.output_min(), op.output_max()};
+  }
+
+  void softmax_plan(const fb::Operator& op, OpPlan& p) {
+    expect_inputs(p, "Softmax", 1);
+    const fb::SoftmaxOptions* o = op.options_as_SoftmaxOptions();
+    if (o == nullptr || o->exp_table() == nullptr) {
+      fail(p.label(), "Softmax needs SoftmaxOptions with an exp_table of 256 entries");
+    }
+    const auto& table = *o->exp_table();
+    if (table.size() != 256) {
+      fail(p.label(), "Softmax exp_table has " + std::to_string(table.size()) +
+                          " entries, needs 256 (one per distance from the row maximum)");
+    }
+    // exp(-input_scale * d) lies in [0, 1] and is 1 at d = 0, so every row sums to at least 1 and
+    // 1 / (sum * output_scale) stays finite: no NaN reaches the rounding.
+    for (uint32_t d = 0; d < 256; ++d) {
+      if (!(table.Get(d) >= 0.f && table.Get(d) <= 1.f)) {
+        fail(p.label(), "Softmax exp_table[" + std::to_string(d) + "] = " + std::to_string(table.Get(d)) +
+                            " lies outside [0, 1] (entries are exp(-input_scale * d))");
+      }
+    }
+    if (table.Get(0) != 1.f) fail(p.label(), "Softmax exp_table[0] must be 1 (exp(0))");
+    const TensorInfo& in = tensor(p.inputs[0]);
+    if (in.shape.size() != 2) {
+      fail(p.label(), "Softmax needs an [N, C] (rank-2) input, got " + shape_string(in.shape));
+    }
+    expect_shape(p, p.output, in.shape, "output");
+    const TensorInfo& out = tensor(p.output);
+    p.softmax = {table.data(), out.scale, out.zero_point, op.output_min(), op.output_max()};
+    p.softmax_rows = static_cast<size_t>(in.shape[0]);
+    p.softmax_channels = static_cast<size_t>(in.shape[1]);
   }
 
   void pool_plan(const fb::Operator& op, OpPlan& p) {

@@ -3,6 +3,7 @@
 // parameters. Built once at load; every shape is checked against the operator's attributes here.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +32,14 @@ struct OpPlan {
   kernels::ActivationParams activation;
   kernels::AddParams add;
   float pool_multiplier = 1.f;
+  // Lookup: the file's table with the operator's output_min/output_max clamp applied (the clamp
+  // every operator fuses), so the kernels need not clamp.
+  std::array<int8_t, 256> lookup_table{};
+  kernels::MulParams mul;
+  bool mul_broadcast = false;  // second input [N, 1, 1, C] over an [N, H, W, C] first input
+  size_t mul_batch = 0, mul_spatial = 0, mul_channels = 0;  // broadcast geometry
+  kernels::SoftmaxParams softmax;                           // exp_table points into the mapping
+  size_t softmax_rows = 0, softmax_channels = 0;
   int fc_in = 0, fc_out = 0, fc_batch = 1;
   kernels::NestedPlanes planes;  // weighted ops
   kernels::ChannelQuant full_quant, part_quant;

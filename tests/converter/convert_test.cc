@@ -235,6 +235,33 @@ TEST(Convert, LowPlanesAreStoredInReleaseOrderCheapestFirst) {
   EXPECT_EQ(read_all(options.output_path), first);
 }
 
+// Every weighted layer reports its output SQNR in both modes: part mode (4 bits here) below full
+// mode, both finite; a plain model's modes are the same model, so the same figures.
+TEST(Convert, ReportHasOutputSqnrOfBothModes) {
+  TempDir dir;
+  ConvertOptions options = tiny_options(dir);
+  options.nesting = {8, 4, NestMethod::kNearest};
+  const ConversionReport nested = convert(options);
+  size_t weighted = 0;
+  for (const LayerReport& l : nested.layers) {
+    if (l.weight_shape.empty()) continue;
+    ++weighted;
+    EXPECT_TRUE(std::isfinite(l.output_sqnr_full_db)) << l.name;
+    EXPECT_GT(l.output_sqnr_full_db, 15.0) << l.name;
+    EXPECT_LT(l.output_sqnr_part_db, l.output_sqnr_full_db - 3.0) << l.name;
+  }
+  EXPECT_GE(weighted, 3u);
+  EXPECT_NE(to_json(nested).find("\"output_sqnr_part_db\": "), std::string::npos);
+  EXPECT_NE(format_table(nested).find("output SQNR dB full/part"), std::string::npos);
+
+  options.nest_none = true;
+  options.output_path = dir.file("plain.nest");
+  for (const LayerReport& l : convert(options).layers) {
+    if (l.weight_shape.empty()) continue;
+    EXPECT_EQ(l.output_sqnr_part_db, l.output_sqnr_full_db) << l.name;
+  }
+}
+
 TEST(Convert, NoNestKeepsLayersExactInPartMode) {
   TempDir dir;
   ConvertOptions options = tiny_options(dir);
@@ -311,12 +338,12 @@ TEST(Convert, UnsupportedOperatorLeavesNoFileAndKeepsAnExistingOne) {
   ConvertOptions options = tiny_options(dir);
   testing::OnnxBuilder b;
   b.input("x", {1, 1, 8, 8});
-  b.node("Softmax", {"x"}, {"y"}, "softmax_node");
+  b.node("Erf", {"x"}, {"y"}, "erf_node");
   b.output("y", 4);
-  b.save(dir.file("softmax.onnx"));
-  options.input_path = dir.file("softmax.onnx");
+  b.save(dir.file("erf.onnx"));
+  options.input_path = dir.file("erf.onnx");
   const std::string error = error_of<ConversionError>([&] { convert(options); });
-  EXPECT_NE(error.find("unsupported operator 'Softmax' (node 'softmax_node', opset 13)"), std::string::npos) << error;
+  EXPECT_NE(error.find("unsupported operator 'Erf' (node 'erf_node', opset 13)"), std::string::npos) << error;
   EXPECT_FALSE(std::filesystem::exists(options.output_path));
 
   std::ofstream(options.output_path) << "precious";

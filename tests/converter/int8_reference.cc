@@ -169,6 +169,39 @@ void Int8Reference::run_operator(const fb::Operator& op, const LayerParams& para
       break;
     }
     case fb::OpCode::Reshape: y = x; break;
+    case fb::OpCode::Lookup: {
+      const auto* table = op.options_as_LookupOptions()->table();
+      for (size_t i = 0; i < y.size(); ++i) y[i] = table->Get(static_cast<uint32_t>(x[i] + 128));
+      break;
+    }
+    case fb::OpCode::Mul: {
+      const auto b_index = static_cast<uint32_t>(op.inputs()->Get(1));
+      const std::vector<int8_t>& b = tensors_[b_index];
+      const int32_t zb = tensors.Get(b_index)->quant()->zero_point();
+      const size_t channels = static_cast<size_t>(is.Get(is.size() - 1));
+      const bool per_channel = b.size() != x.size();  // [N,1,1,C] against [N,H,W,C]
+      for (size_t i = 0; i < y.size(); ++i) {
+        const int32_t product = (x[i] - zp_in) * (b[per_channel ? i % channels : i] - zb);
+        y[i] = saturate(
+            round_half_even(static_cast<float>(product) * op.options_as_MulOptions()->multiplier()) + zp_out, lo, hi);
+      }
+      break;
+    }
+    case fb::OpCode::Softmax: {
+      const auto* table = op.options_as_SoftmaxOptions()->exp_table();
+      const size_t classes = static_cast<size_t>(is.Get(1));
+      for (size_t row = 0; row < y.size(); row += classes) {
+        int32_t peak = -128;
+        for (size_t c = row; c < row + classes; ++c) peak = std::max<int32_t>(peak, x[c]);
+        float sum = 0.0f;
+        for (size_t c = row; c < row + classes; ++c) sum += table->Get(static_cast<uint32_t>(peak - x[c]));
+        const float r = 1.0f / (sum * out_t.quant()->scale());
+        for (size_t c = row; c < row + classes; ++c) {
+          y[c] = saturate(round_half_even(table->Get(static_cast<uint32_t>(peak - x[c])) * r) + zp_out, lo, hi);
+        }
+      }
+      break;
+    }
   }
 }
 

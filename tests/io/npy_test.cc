@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include "nestrt/io/data.h"
@@ -23,6 +25,27 @@ TEST(Npy, Float32RoundTrip) {
   const FloatTensor t = load_npy(dir.file("a.npy"));
   EXPECT_EQ(t.shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(t.data, values);
+}
+
+// save_npy writes what numpy writes for a 2-D array, byte for byte (the reference bytes come from
+// the tests' own npy_f32 writer), and load_npy reads 2-D and 1-D arrays back.
+TEST(Npy, SaveWritesNumpyFormat) {
+  TempDir dir;
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{2, 3}, std::vector<int64_t>{6}}) {
+    const std::vector<float> values = {0.5f, -1.25f, 3.0f, 1e-7f, 42.0f, -0.0f};
+    save_npy(dir.file("s.npy"), {shape, values});
+    const std::vector<uint8_t> expected = npy_f32(shape, values);
+    std::ifstream in(dir.file("s.npy"), std::ios::binary);
+    const std::vector<uint8_t> written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (shape.size() == 2) {
+      EXPECT_EQ(written, expected);
+    }
+    const FloatTensor t = load_npy(dir.file("s.npy"));
+    EXPECT_EQ(t.shape, shape);
+    EXPECT_EQ(t.data, values);
+  }
+  const std::string error = error_of([&] { save_npy(dir.file("no_such_dir/s.npy"), {{1}, {1.0f}}); });
+  EXPECT_NE(error.find("cannot write the .npy file"), std::string::npos) << error;
 }
 
 TEST(Npy, Float64AndUInt8AndVersion2) {

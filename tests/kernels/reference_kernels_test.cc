@@ -10,6 +10,7 @@
 
 #include "nestrt/kernels/reference.h"
 #include "nestrt/kernels/requantize.h"
+#include "random_int8.h"
 
 namespace nestrt::kernels {
 namespace {
@@ -18,13 +19,6 @@ namespace {
 int8_t quantize_real(double real_over_scale, int zp, int lo, int hi) {
   const double r = std::nearbyint(real_over_scale);  // default rounding mode: to nearest, ties to even
   return static_cast<int8_t>(std::min<double>(std::max<double>(r + zp, lo), hi));
-}
-
-std::vector<int8_t> random_int8(size_t n, std::mt19937& rng, int lo = -128, int hi = 127) {
-  std::uniform_int_distribution<int> d(lo, hi);
-  std::vector<int8_t> v(n);
-  for (auto& x : v) x = static_cast<int8_t>(d(rng));
-  return v;
 }
 
 // Expected outputs from real values (already divided by the output scale). A kernel result may

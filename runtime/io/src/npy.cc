@@ -152,4 +152,40 @@ FloatTensor load_npy(const std::string& path) {
   return tensor;
 }
 
+void save_npy(const std::string& path, const FloatTensor& tensor) {
+  int64_t count = 1;
+  std::string shape;
+  for (int64_t d : tensor.shape) {
+    count *= d;
+    shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+  }
+  if (tensor.shape.size() == 1) shape += ",";  // Python's one-element tuple "(5,)"
+  if (count != static_cast<int64_t>(tensor.data.size())) {
+    throw DataError(path + ": internal error: shape does not match the " + std::to_string(tensor.data.size()) +
+                    " values to write");
+  }
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape + "), }";
+  // Magic (6) + version (2) + length (2) + header, padded with spaces and ended by '\n' to 64 bytes.
+  header.append(63 - (kMagicSize + 4 + header.size()) % 64, ' ');
+  header += '\n';
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  const char version[2] = {1, 0};
+  const uint16_t length = static_cast<uint16_t>(header.size());
+  const char length_le[2] = {static_cast<char>(length & 0xff), static_cast<char>(length >> 8)};
+  out.write(kMagic, kMagicSize);
+  out.write(version, 2);
+  out.write(length_le, 2);
+  out << header;
+  static_assert(std::numeric_limits<float>::is_iec559);
+  for (float v : tensor.data) {  // little-endian whatever the host
+    uint32_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    const char le[4] = {static_cast<char>(bits), static_cast<char>(bits >> 8), static_cast<char>(bits >> 16),
+                        static_cast<char>(bits >> 24)};
+    out.write(le, 4);
+  }
+  out.close();
+  if (!out) throw DataError(path + ": cannot write the .npy file");
+}
+
 }  // namespace nestrt::io

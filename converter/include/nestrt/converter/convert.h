@@ -17,6 +17,7 @@ struct ConvertOptions {
   std::string input_path;   // .onnx
   std::string output_path;  // .nest, written atomically
   std::string calibration_path;
+  Shape input_shape;  // NCHW, fixes symbolic input dimensions (--input-shape); empty: as declared
   size_t calibration_count = 256;
   RangeOptions ranges;               // activation range estimator
   std::set<std::string> not_nested;  // Conv/Gemm node names kept at full precision (--no-nest)
@@ -27,6 +28,7 @@ struct ConvertOptions {
   std::vector<float> std;
   std::optional<io::Preprocess::Color> color;  // default: gray for 1 input channel, RGB for 3
   std::string labels_path;                     // optional, one label per line
+  std::string fp32_outputs_path;               // optional .npy: the float model's outputs on the calibration samples
 };
 
 // The whole pipeline: import, normalise, calibrate, quantise + nest, emit, write. Throws

@@ -18,6 +18,12 @@ class FloatExecutor {
   const std::vector<std::vector<float>>& run_all(const std::vector<float>& input);
   // The graph output for one input.
   std::vector<float> run(const std::vector<float>& input);
+  // Re-runs graph.nodes[first_node..] over the values of the last run: after a change to that
+  // node (its weights, say), the values before it still hold, so the result equals run_all's.
+  // Returns the graph output.
+  const std::vector<float>& run_from(size_t first_node);
+  // Puts back the values of graph.nodes[first_node..] from an earlier run_all result.
+  void restore_from(const std::vector<std::vector<float>>& values, size_t first_node);
 
  private:
   void execute(const Node& node);

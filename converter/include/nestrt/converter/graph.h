@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ enum class OpKind {
   kAveragePool,
   kGlobalAveragePool,
   kReshape,  // reinterpretation; flatten_hwc: flattens a spatial map in HWC order (see normalise)
+  kUnary,    // y = unary(x) elementwise: HardSigmoid, arithmetic with a scalar constant, chains of them
+  kMul,      // a * b; b has a's shape or is [1, C, 1, 1] against a [1, C, H, W] a (squeeze-excite)
+  kBinary,   // a (binary_op) b of two activations; only as part of a unary function (see normalise)
+  kSoftmax,  // over the last axis of a [1, C] value
 };
 const char* op_kind_name(OpKind op);
 
@@ -60,6 +65,14 @@ struct BatchNormParams {
   float epsilon = 1e-5f;
 };
 
+// A float function applied elementwise, with a description for messages and reports. Kept as a
+// function (not an expression) because its only uses are evaluation: the float executor, and the
+// converter tabulating it into a 256-entry int8 lookup table.
+struct UnaryFunction {
+  std::function<float(float)> apply;
+  std::string text;  // e.g. "HardSigmoid(x)", "x * Clip(x + 3, 0, 6) / 6"
+};
+
 struct Node {
   OpKind op = OpKind::kRelu;
   std::string name;         // ONNX node name, or "<op_type>_<index>" when the model gives none
@@ -74,6 +87,8 @@ struct Node {
   Activation activation;
   BatchNormParams batch_norm;
   bool flatten_hwc = false;
+  UnaryFunction unary;   // kUnary
+  char binary_op = '+';  // kBinary: '+', '-', '*' or '/'
 };
 
 struct Graph {

@@ -31,6 +31,8 @@ struct NestedLayerWeights {
   ModeParamsData part;
   double sqnr_full_db = 0.0;  // dequantised weights vs the float weights
   double sqnr_part_db = 0.0;
+  double output_sqnr_full_db = 0.0;  // the layer's output against the float model's (output_sqnr.h)
+  double output_sqnr_part_db = 0.0;
   // Graded switching (sensitivity.h): output error of this layer alone in part mode, its place in
   // the release order, and output error / top-1 agreement with full mode once it and every
   // layer ranked before it run in part mode.
@@ -57,6 +59,9 @@ struct QuantOperator {
   PoolAttrs pool;             // pools (GlobalAveragePool: kernel = H x W)
   float pool_multiplier = 1;  // AveragePool2D, GlobalAveragePool: s_in / s_out
   float add_multipliers[2] = {1, 1};
+  float mul_multiplier = 1;              // Mul: s_a * s_b / s_out
+  std::vector<int8_t> lookup_table;      // Lookup: 256 outputs, for inputs -128..127
+  std::vector<float> softmax_exp_table;  // Softmax: exp(-s_in * d), d = 0..255
   std::optional<NestedLayerWeights> weights;
   int8_t output_min = -128;
   int8_t output_max = 127;

@@ -15,6 +15,8 @@ struct LayerReport {
   std::string weight_shape;  // OHWI, empty without weights
   double sqnr_full_db = 0.0;
   double sqnr_part_db = 0.0;
+  double output_sqnr_full_db = 0.0;  // the layer's output against the float model's
+  double output_sqnr_part_db = 0.0;
   uint64_t high_bytes = 0;  // bit-packed plane bytes, as written to the file
   uint64_t low_bytes = 0;
   int high_width = 0;  // stored bits per weight of each plane

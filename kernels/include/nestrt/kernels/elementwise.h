@@ -18,6 +18,17 @@ namespace nestrt::kernels {
 void qs8_add__portable(size_t count, const AddParams& p, const int8_t* a, const int8_t* b, int8_t* output,
                        pthreadpool_t pool = nullptr);
 
+// y = table[x + 128]: qs8_lookup__ref. pool: as for qs8_add__portable.
+void qs8_lookup__portable(size_t count, const int8_t* table, const int8_t* input, int8_t* output,
+                          pthreadpool_t pool = nullptr);
+
+// y = clamp(round_half_even(float((a - za) * (b - zb)) * multiplier) + zo): qs8_mul__ref's and
+// qs8_mul_broadcast__ref's rule, with their shapes. pool: as for qs8_add__portable.
+void qs8_mul__portable(size_t count, const MulParams& p, const int8_t* a, const int8_t* b, int8_t* output,
+                       pthreadpool_t pool = nullptr);
+void qs8_mul_broadcast__portable(size_t batch, size_t spatial, size_t channels, const MulParams& p, const int8_t* a,
+                                 const int8_t* b, int8_t* output, pthreadpool_t pool = nullptr);
+
 // Float to int8: out[i] = requantize_float(x[i] / scale, zero_point, -128, 127), NaN -> zero_point
 // (real 0). The runtime's input quantisation.
 void qs8_quantize__portable(size_t count, float scale, int32_t zero_point, const float* x, int8_t* output);

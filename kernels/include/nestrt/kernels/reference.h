@@ -74,6 +74,35 @@ struct AddParams {
 };
 void qs8_add__ref(size_t count, const AddParams& p, const int8_t* a, const int8_t* b, int8_t* output);
 
+// Table lookup, any elementwise function of one int8 tensor: y = table[x + 128] (256 entries).
+void qs8_lookup__ref(size_t count, const int8_t* table, const int8_t* input, int8_t* output);
+
+// Element-wise multiply with its own quantisation:
+// y = clamp(round_half_even(float((a - za) * (b - zb)) * multiplier) + zo), multiplier =
+// scale_a * scale_b / output_scale. The product of two zero-point-shifted int8 values (at most
+// 255 * 255) is exact in int32 and in float, so this is requantize()'s rule on that product.
+struct MulParams {
+  int32_t a_zero_point = 0, b_zero_point = 0, output_zero_point = 0;
+  float multiplier = 1.f;
+  int32_t output_min = -128, output_max = 127;
+};
+// a and b hold count elements each (equal shapes).
+void qs8_mul__ref(size_t count, const MulParams& p, const int8_t* a, const int8_t* b, int8_t* output);
+// a is [batch, spatial, channels] (NHWC with spatial = H * W), b is [batch, channels] ([N, 1, 1, C]),
+// broadcast over the spatial positions (squeeze-excite); output as a.
+void qs8_mul_broadcast__ref(size_t batch, size_t spatial, size_t channels, const MulParams& p, const int8_t* a,
+                            const int8_t* b, int8_t* output);
+
+// Softmax over the last axis of a [rows, channels] tensor. Per row with maximum m:
+// e_i = exp_table[m - x_i], s = the float sum of e_i in index order, r = 1 / (s * output_scale)
+// (float), y_i = clamp(round_half_even(e_i * r) + zo). The input zero point cancels in m - x_i.
+struct SoftmaxParams {
+  const float* exp_table = nullptr;  // 256 entries: exp(-input_scale * d) for d = 0..255
+  float output_scale = 1.f;
+  int32_t output_zero_point = 0, output_min = -128, output_max = 127;
+};
+void qs8_softmax__ref(size_t rows, size_t channels, const SoftmaxParams& p, const int8_t* input, int8_t* output);
+
 struct PoolGeometry {
   int batch = 1;
   int in_h = 0, in_w = 0, channels = 0;

@@ -28,4 +28,8 @@ NpyArray load_npy_array(const std::string& path);
 // load_npy_array converted to float32.
 FloatTensor load_npy(const std::string& path);
 
+// Writes a little-endian float32 C-order .npy file (format version 1.0); throws DataError when
+// the file cannot be written or the shape does not match the data.
+void save_npy(const std::string& path, const FloatTensor& tensor);
+
 }  // namespace nestrt::io

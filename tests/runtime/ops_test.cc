@@ -1,0 +1,245 @@
+// The Lookup, Mul and Softmax operators through the C API: a tiny model using all three (Mul
+// broadcasting a [1,1,1,C] tensor) against an independent computation, on the reference and the
+// best kernel variant and on several threads; the XNNPACK backend's refusal; and malformed files
+// failing to load with a message naming the operator and the problem.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "c_api_helpers.h"
+#include "nestrt/kernels/dispatch.h"
+#include "nestrt/nestrt.h"
+#include "ops_model.h"
+#include "tiny_model.h"
+
+namespace {
+
+using nestrt::testing::OpsModelSpec;
+using nestrt::testing::TempPath;
+using nestrt::testing::write_ops_model;
+
+int clamp8(double v, int lo = -128, int hi = 127) {
+  return static_cast<int>(std::min<double>(std::max<double>(v, lo), hi));
+}
+
+// The quantised input: every int8 value of the input tensor appears, so the Lookup reads the whole table.
+std::vector<int> input_q(const OpsModelSpec& s) {
+  std::vector<int> q;  // NHWC
+  for (int i = 0; i < s.height * s.width * s.channels; ++i) q.push_back((i * 71 + 5) % 256 - 128);
+  return q;
+}
+
+// Float NCHW input on the input grid: x = scale * (q - zp) quantises back to exactly q.
+std::vector<float> input_floats(const OpsModelSpec& s) {
+  const std::vector<int> q = input_q(s);
+  std::vector<float> x(q.size());
+  for (int h = 0; h < s.height; ++h)
+    for (int w = 0; w < s.width; ++w)
+      for (int c = 0; c < s.channels; ++c) {
+        x[size_t((c * s.height + h) * s.width + w)] =
+            s.input_scale * static_cast<float>(q[size_t((h * s.width + w) * s.channels + c)] - s.input_zero_point);
+      }
+  return x;
+}
+
+struct Expected {
+  std::vector<int> probs;     // the Softmax output, int8
+  std::vector<double> exact;  // before rounding (real / output scale)
+};
+
+// The model's math written out directly (spec: format/nestrt.fbs), in double where it rounds.
+Expected expected_outputs(const OpsModelSpec& s) {
+  const std::vector<int> q = input_q(s);
+  const std::vector<int8_t> table = nestrt::testing::ops_model_lookup_table(s);
+  const std::vector<float> exp_table = nestrt::testing::ops_model_exp_table(s);
+  const size_t pixels = size_t(s.height * s.width), c = size_t(s.channels);
+  std::vector<int> pooled(c, -128);  // max over the whole input, per channel
+  for (size_t p = 0; p < pixels; ++p)
+    for (size_t ch = 0; ch < c; ++ch) pooled[ch] = std::max(pooled[ch], q[p * c + ch]);
+  std::vector<int> mul(q.size());
+  for (size_t p = 0; p < pixels; ++p) {
+    for (size_t ch = 0; ch < c; ++ch) {
+      const int lut = std::min<int>(table[size_t(q[p * c + ch] + 128)], s.lookup_output_max);
+      const double product = double((lut - s.lut_zero_point) * (pooled[ch] - s.input_zero_point)) * s.mul_multiplier;
+      mul[p * c + ch] = clamp8(std::nearbyint(product) + s.mul_zero_point);
+    }
+  }
+  const int m = *std::max_element(mul.begin(), mul.end());
+  double sum = 0;
+  for (int v : mul) sum += exp_table[size_t(m - v)];
+  Expected e;
+  for (int v : mul) {
+    e.exact.push_back(exp_table[size_t(m - v)] / (sum * s.softmax_scale));
+    e.probs.push_back(clamp8(std::nearbyint(e.exact.back()) + s.softmax_zero_point));
+  }
+  return e;
+}
+
+std::vector<float> run(nestrt_model* model, const std::vector<float>& x, size_t outputs, uint32_t threads) {
+  nestrt_session_options o;
+  nestrt_session_options_init(&o);
+  o.threads = threads;
+  nestrt_session* s = nullptr;
+  EXPECT_EQ(nestrt_session_create(model, &o, &s), NESTRT_OK) << nestrt_last_error();
+  std::vector<float> y(outputs);
+  if (s == nullptr) return y;
+  EXPECT_EQ(nestrt_run(s, x.data(), x.size(), y.data(), y.size(), nullptr), NESTRT_OK) << nestrt_last_error();
+  nestrt_session_destroy(s);
+  return y;
+}
+
+TEST(OpsModelTest, LookupMulSoftmaxMatchAnIndependentComputation) {
+  TempPath path("ops.nest");
+  const OpsModelSpec spec;
+  write_ops_model(path.str(), spec);
+  nestrt_model* model = nestrt::testing::load_model(path.str(), NESTRT_MODE_FULL);
+  ASSERT_NE(model, nullptr);
+  int64_t dims[8];
+  size_t rank = 8;
+  ASSERT_EQ(nestrt_model_output_shape(model, dims, &rank), NESTRT_OK);
+  ASSERT_EQ(std::vector<int64_t>(dims, dims + rank), (std::vector<int64_t>{1, 24}));
+
+  const Expected want = expected_outputs(spec);
+  const std::vector<float> x = input_floats(spec);
+  std::vector<float> first;
+  for (nestrt::kernels::Variant variant : {nestrt::kernels::Variant::kRef, nestrt::kernels::best_variant()}) {
+    nestrt::kernels::set_variant(variant);
+    for (uint32_t threads : {1u, 2u, 3u}) {
+      SCOPED_TRACE(std::string(nestrt::kernels::variant_name(variant)) + ", " + std::to_string(threads) + " thread(s)");
+      const std::vector<float> y = run(model, x, want.probs.size(), threads);
+      if (first.empty()) first = y;
+      EXPECT_EQ(y, first) << "every variant and thread count gives the same bits";
+      double total = 0;
+      for (size_t i = 0; i < y.size(); ++i) {
+        const float q = y[i] / spec.softmax_scale + static_cast<float>(spec.softmax_zero_point);
+        ASSERT_EQ(q, std::nearbyint(q)) << "output " << i << " is not on the output grid";
+        if (int(q) != want.probs[i]) {  // only a near-tie may round the other way in fp32
+          const double frac = want.exact[i] - std::floor(want.exact[i]);
+          EXPECT_LT(std::fabs(frac - 0.5), 1e-4) << "output " << i << ": got " << q << " want " << want.probs[i];
+          EXPECT_EQ(std::fabs(q - want.probs[i]), 1.f) << "output " << i;
+        }
+        total += y[i];
+      }
+      EXPECT_NEAR(total, 1.0, 0.5 * spec.softmax_scale * double(y.size()) + 1e-6);
+    }
+  }
+  nestrt::kernels::reset_variant();
+  // The computation is not trivial: several classes get a share.
+  int nonzero = 0;
+  for (int p : want.probs) nonzero += p != spec.softmax_zero_point;
+  EXPECT_GE(nonzero, 3);
+  // No weights: part mode computes the same.
+  ASSERT_EQ(nestrt_switch(model, NESTRT_MODE_PART, nullptr), NESTRT_OK) << nestrt_last_error();
+  EXPECT_EQ(run(model, x, want.probs.size(), 1), first);
+  nestrt_model_release(model);
+}
+
+TEST(OpsModelTest, XnnpackBackendRefusesTheOperatorsAtCreation) {
+  TempPath path("ops_xnnpack.nest");
+  write_ops_model(path.str());
+  nestrt_model* model = nestrt::testing::load_model(path.str(), NESTRT_MODE_FULL);
+  ASSERT_NE(model, nullptr);
+  nestrt_session_options o;
+  nestrt_session_options_init(&o);
+  o.backend = NESTRT_BACKEND_XNNPACK;
+  nestrt_session* s = nullptr;
+  EXPECT_EQ(nestrt_session_create(model, &o, &s), NESTRT_UNSUPPORTED);
+  EXPECT_EQ(s, nullptr);
+  const std::string message = nestrt_last_error();
+  if (message.find("xnn_initialize failed") == std::string::npos) {
+    EXPECT_NE(message.find("operator 'lut'"), std::string::npos) << message;
+    EXPECT_NE(message.find("Lookup is not supported by the xnnpack backend"), std::string::npos) << message;
+  }
+  nestrt_model_release(model);
+}
+
+// Loads a malformed variant of the model: it must fail as an invalid model, naming the operator
+// and the problem.
+void expect_rejected(const OpsModelSpec& spec, const std::string& op, const std::string& problem) {
+  TempPath path("ops_bad.nest");
+  write_ops_model(path.str(), spec);
+  nestrt_model* model = nullptr;
+  EXPECT_EQ(nestrt_model_load(path.str().c_str(), nullptr, &model), NESTRT_INVALID_MODEL);
+  EXPECT_EQ(model, nullptr);
+  const std::string message = nestrt_last_error();
+  EXPECT_NE(message.find("'" + op + "'"), std::string::npos) << message;
+  EXPECT_NE(message.find(problem), std::string::npos) << message;
+  if (model != nullptr) nestrt_model_release(model);
+}
+
+TEST(OpsBadModelTest, LookupTableOf255Entries) {
+  OpsModelSpec spec;
+  spec.lookup_table_entries = 255;
+  expect_rejected(spec, "lut", "Lookup table has 255 entries, needs 256");
+  spec.lookup_table_entries = 257;
+  expect_rejected(spec, "lut", "Lookup table has 257 entries, needs 256");
+}
+
+TEST(OpsBadModelTest, MissingOrWrongOptions) {
+  OpsModelSpec spec;
+  spec.lookup_options = "";
+  expect_rejected(spec, "lut", "needs LookupOptions");
+  spec = {};
+  spec.lookup_options = "MulOptions";
+  expect_rejected(spec, "lut", "needs LookupOptions");
+  spec = {};
+  spec.mul_options = "";
+  expect_rejected(spec, "mul", "needs MulOptions");
+  spec = {};
+  spec.mul_options = "AddOptions";
+  expect_rejected(spec, "mul", "needs MulOptions");
+  spec = {};
+  spec.softmax_options = "";
+  expect_rejected(spec, "softmax", "needs SoftmaxOptions");
+  spec = {};
+  spec.softmax_options = "LookupOptions";
+  expect_rejected(spec, "softmax", "needs SoftmaxOptions");
+}
+
+TEST(OpsBadModelTest, MulSecondInputNeitherEqualNorBroadcastable) {
+  OpsModelSpec spec;
+  spec.pool_kernel_h = 1;  // the pooled tensor is [1,2,1,4]
+  expect_rejected(spec, "mul",
+                  "Mul second input shape [1,2,1,4] neither equals the first input's [1,2,3,4] nor is [N,1,1,C]");
+  spec = {};
+  spec.pool_kernel_w = 2;  // [1,1,2,4]
+  expect_rejected(spec, "mul", "Mul second input shape [1,1,2,4]");
+  spec = {};
+  spec.mul_inputs = 1;
+  expect_rejected(spec, "mul", "needs 2 input(s), has 1");
+}
+
+TEST(OpsBadModelTest, MulMultiplierNotPositiveAndFinite) {
+  for (float m : {0.f, -0.5f, std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+    OpsModelSpec spec;
+    spec.mul_multiplier = m;
+    expect_rejected(spec, "mul", "must be positive and finite");
+  }
+}
+
+TEST(OpsBadModelTest, SoftmaxNotRank2OrWithABadTable) {
+  OpsModelSpec spec;
+  spec.softmax_rank4 = true;
+  expect_rejected(spec, "softmax", "Softmax needs an [N, C] (rank-2) input, got [1,2,3,4]");
+  spec = {};
+  spec.exp_table_entries = 255;
+  expect_rejected(spec, "softmax", "Softmax exp_table has 255 entries, needs 256");
+  spec = {};
+  spec.exp_table = nestrt::testing::ops_model_exp_table(spec);
+  spec.exp_table[7] = std::numeric_limits<float>::quiet_NaN();
+  expect_rejected(spec, "softmax", "Softmax exp_table[7] = nan lies outside [0, 1]");
+  spec.exp_table[7] = 0.5f;
+  spec.exp_table[0] = 0.5f;
+  expect_rejected(spec, "softmax", "Softmax exp_table[0] must be 1");
+}
+
+TEST(OpsBadModelTest, LookupOutputShapeDiffersFromItsInput) {
+  OpsModelSpec spec;
+  spec.lookup_output_shape = {1, 3, 2, 4};
+  expect_rejected(spec, "lut", "output shape [1,3,2,4] should be [1,2,3,4]");
+}
+
+}  // namespace

@@ -1,0 +1,41 @@
+// Builds a small .nest file with the table and elementwise operators and no weights, so runtime
+// tests need no converter:
+//   input [1,H,W,C] -> Lookup 'lut' -> [1,H,W,C] ---------------------------+
+//   input -> MaxPool2D 'pool' (kernel H x W) -> [1,1,1,C] -> Mul 'mul' (broadcast) -> [1,H,W,C]
+//   -> Reshape 'flatten' -> [1, H*W*C] -> Softmax 'softmax' -> [1, H*W*C] (the graph output).
+// The fields below default to that valid model; the others break one thing each (bad-input tests).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nestrt::testing {
+
+struct OpsModelSpec {
+  int height = 2, width = 3, channels = 4;
+  // Quantisation (scale, zero point) of each tensor.
+  float input_scale = 0.25f, lut_scale = 0.5f, mul_scale = 0.125f, softmax_scale = 1.f / 256;
+  int input_zero_point = -3, lut_zero_point = 2, mul_zero_point = -1, softmax_zero_point = -128;
+  std::vector<int8_t> lookup_table;  // empty: lookup_table_entries of a fixed scrambling function
+  int lookup_table_entries = 256;
+  int8_t lookup_output_max = 100;            // the fused clamp of the Lookup
+  std::vector<int32_t> lookup_output_shape;  // empty: the input's
+  float mul_multiplier = 1.f / 64;
+  int mul_inputs = 2;
+  int pool_kernel_h = 0, pool_kernel_w = 0;  // 0: the whole input (a [1,1,1,C] second Mul input)
+  std::vector<float> exp_table;              // empty: exp(-mul_scale * d) for d < exp_table_entries
+  int exp_table_entries = 256;
+  bool softmax_rank4 = false;  // Softmax reads the [1,H,W,C] Mul output directly
+  // Options each op carries: "" for none; another type's name for a wrong type.
+  std::string lookup_options = "LookupOptions", mul_options = "MulOptions", softmax_options = "SoftmaxOptions";
+};
+
+// The default Lookup table and Softmax exp_table of a spec (what the file holds).
+std::vector<int8_t> ops_model_lookup_table(const OpsModelSpec& spec);
+std::vector<float> ops_model_exp_table(const OpsModelSpec& spec);
+
+// Writes the model to path (atomically, like the converter).
+void write_ops_model(const std::string& path, const OpsModelSpec& spec = {});
+
+}  // namespace nestrt::testing
