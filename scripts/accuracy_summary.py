@@ -30,7 +30,8 @@ def main():
     args = ap.parse_args()
 
     with open(args.fp32_from) as f:
-        fp32 = float(json.load(f)["fp32_test_top1"])
+        card = json.load(f)
+    fp32 = float(card["fp32_test_top1"])
     rows = [json.loads(line) for line in open(args.results) if line.strip()]
     by_name = {r["name"]: r for r in rows}
     reports = {r["name"]: load_report(r["report"]) for r in rows}
@@ -71,7 +72,10 @@ def main():
     for label, _, nbytes, acc in points:
         print(f"{label:<26}{nbytes * 8 / weights:>12.2f}{nbytes / 1024:>12.2f}{acc:>10.2f}{acc - fp32:>+10.2f}")
     with open(args.json, "w") as f:
-        json.dump({"weights": weights, "fp32": fp32, "configurations": rows, "summary": summary}, f, indent=2)
+        combined = {"weights": weights, "fp32": fp32, "configurations": rows, "summary": summary}
+        if "onnxruntime_max_abs_diff" in card:  # the float path checked against ONNX Runtime
+            combined["onnxruntime_max_abs_diff"] = card["onnxruntime_max_abs_diff"]
+        json.dump(combined, f, indent=2)
 
     if args.plot:
         import matplotlib

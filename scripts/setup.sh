@@ -49,7 +49,7 @@ ARM64_PKGS=(
 ARM64_PRIVATE=(libxnnpack0 libxnnpack-dev libpthreadpool0 libpthreadpool-dev libcpuinfo0 libcpuinfo-dev)
 ARM64_PREFIX=${NESTRT_ARM64_PREFIX:-/opt/nestrt-arm64}
 PLOT_PKGS=(python3-matplotlib python3-numpy)
-TRAIN_PKGS=(python3-torch python3-torchvision python3-numpy python3-pil python3-onnx)
+TRAIN_PKGS=(python3-torch python3-torchvision python3-numpy python3-pil python3-onnx opencv-doc)
 
 missing() { # prints the packages of "$@" that are not installed
   for p in "$@"; do
