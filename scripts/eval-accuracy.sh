@@ -2,9 +2,9 @@
 # Accuracy of NestQuant on the shipped Fashion-MNIST models (models/*.onnx with a model card) and on
 # PaddleOCR's real text-orientation classifier (ppocr_cls: fetched by scripts/fetch-ocr-model.sh,
 # evaluated on text-line crops of opencv-doc images made by scripts/make_text_crops.py, upright
-# and rotated by 180 degrees), configuration by configuration: converts each ONNX model for each nesting (8:6, 8:5, 8:4, 6:4)
-# and method (nearest, squant, gptq, truncate), evaluates full and part mode on the 10k test set with
-# `nestrt eval --mode both`, and adds the separate-PTQ baselines (weights quantised directly to 6
+# and rotated by 180 degrees), configuration by configuration: converts each ONNX model for each
+# nesting (8:6, 8:5, 8:4, 6:4) and method (nearest, squant, gptq, truncate), evaluates full and
+# part mode on the test set with `nestrt eval --mode both`, and adds the separate-PTQ baselines (weights quantised directly to 6
 # and 4 bits: full mode of --nest 6:4 / 4:2). Writes build/accuracy/<model>/results.json and
 # docs/accuracy_<model>.png (accuracy against resident weight bytes), and prints one SUMMARY line
 # per model. For ppocr_cls the FP32 accuracy is the converter's float path on the evaluation crops,
@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     --limit) limit=${2:?--limit needs a number}; shift 2 ;;
     --no-plot) plot=0; shift ;;
     --model) only=${2:?--model needs a name}; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "eval-accuracy.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
