@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # Installs everything the build, the tests and the demo need (host, aarch64 cross, data).
 # Idempotent: packages already present are skipped; the arm64 private prefix is reused.
-# Usage: scripts/setup.sh [--no-cross] [--train] [--plots]
+# Usage: scripts/setup.sh [--no-cross] [--ocr] [--train] [--plots]
 #   --no-cross  host packages only (no aarch64 toolchain, qemu or arm64 libraries)
+#   --ocr       also what the PaddleOCR end-to-end test needs: opencv-doc's text images, numpy and
+#               PIL for scripts/make_text_crops.py, Node.js and npm (if absent) for ONNX Runtime
 #   --train     also install Debian's torch stack for scripts/train_fashion_mnist.py (~1 GB)
 #   --plots     also install matplotlib for the plots of scripts/eval-accuracy.sh
 set -euo pipefail
 
 cross=1
+ocr=0
 train=0
 plots=0
 for arg in "$@"; do
   case "$arg" in
     --no-cross) cross=0 ;;
+    --ocr) ocr=1 ;;
     --train) train=1 ;;
     --plots) plots=1 ;;
     -h | --help)
-      sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -49,7 +53,8 @@ ARM64_PKGS=(
 ARM64_PRIVATE=(libxnnpack0 libxnnpack-dev libpthreadpool0 libpthreadpool-dev libcpuinfo0 libcpuinfo-dev)
 ARM64_PREFIX=${NESTRT_ARM64_PREFIX:-/opt/nestrt-arm64}
 PLOT_PKGS=(python3-matplotlib python3-numpy)
-TRAIN_PKGS=(python3-torch python3-torchvision python3-numpy python3-pil python3-onnx opencv-doc)
+TRAIN_PKGS=(python3-torch python3-torchvision python3-numpy python3-pil python3-onnx)
+OCR_PKGS=(opencv-doc python3-numpy python3-pil)
 
 missing() { # prints the packages of "$@" that are not installed
   for p in "$@"; do
@@ -97,6 +102,12 @@ fi
 if [ "$plots" -eq 1 ]; then
   echo "== plotting (matplotlib)"
   apt_install "${PLOT_PKGS[@]}"
+fi
+
+if [ "$ocr" -eq 1 ]; then
+  echo "== PaddleOCR end-to-end test data tools"
+  apt_install "${OCR_PKGS[@]}"
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 fi
 
 if [ "$train" -eq 1 ]; then

@@ -2,6 +2,7 @@
 # Builds and tests nestrt on a fresh machine:
 #   1. scripts/setup.sh (host, cross and data packages),
 #   2. host build + ctest (all suites, the full 10k-image end-to-end set, switching on real madvise),
+#      PaddleOCR's real text-orientation classifier end to end (scripts/prepare-ocr-e2e.sh),
 #      then the host suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and the
 #      concurrency, C API and daemon tests under ThreadSanitizer, and every libFuzzer target briefly
 #      (scripts/fuzz.sh; NESTRT_FUZZ_SECONDS each, default 20),
@@ -17,7 +18,7 @@ host_only=0
 for arg in "$@"; do
   case "$arg" in
     --host-only) host_only=1 ;;
-    -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -28,7 +29,7 @@ qemu_cpus=(cortex-a53 cortex-a72 cortex-a76 max)
 step() { printf '\n== %s  [%s]\n' "$*" "$(date +%T)"; }
 
 step "setup"
-if [ "$host_only" -eq 1 ]; then bash scripts/setup.sh --no-cross; else bash scripts/setup.sh; fi
+if [ "$host_only" -eq 1 ]; then bash scripts/setup.sh --no-cross --ocr; else bash scripts/setup.sh --ocr; fi
 
 step "host build"
 cmake -S . -B build/host -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -38,6 +39,15 @@ step "host tests"
 ctest --test-dir build/host -j "$jobs" --output-on-failure
 host_digests=$(NESTRT_E2E_SAMPLES=$qemu_samples build/host/tests/nestrt_e2e_test | grep '^E2E ')
 echo "$host_digests"
+
+# A real pretrained model (ctest skips it: it needs the prepared directory). From here on the
+# sanitizer runs include it too.
+step "PaddleOCR text-orientation classifier end to end"
+bash scripts/prepare-ocr-e2e.sh build/host/converter/nestrt-convert
+export NESTRT_OCR_DIR=$PWD/build/ocr
+ocr_digests=$(build/host/tests/nestrt_ocr_e2e_test | grep '^E2E ')
+echo "$ocr_digests"
+host_digests+=$'\n'$ocr_digests
 
 # The ASan build covers everything, converter included; the TSan build only needs the runtime, so
 # it takes its test model from the host build's nestrt-convert.
@@ -73,14 +83,16 @@ for cpu in "${qemu_cpus[@]}"; do
   step "aarch64 tests under qemu ($cpu)"
   # The end-to-end suite runs once per CPU model below, on a subset: qemu is 60-240x slower.
   QEMU_CPU=$cpu ctest --test-dir build/aarch64 -j "$jobs" --output-on-failure -LE e2e || failed=1
-  digests=$(QEMU_CPU=$cpu NESTRT_E2E_SAMPLES=$qemu_samples timeout 1800 "${emulator[@]}" \
-    build/aarch64/tests/nestrt_e2e_test | grep '^E2E ') || { echo "end-to-end test failed on $cpu"; failed=1; }
+  digests=$({
+    QEMU_CPU=$cpu NESTRT_E2E_SAMPLES=$qemu_samples timeout 1800 "${emulator[@]}" build/aarch64/tests/nestrt_e2e_test
+    QEMU_CPU=$cpu timeout 1800 "${emulator[@]}" build/aarch64/tests/nestrt_ocr_e2e_test
+  } | grep '^E2E ') || { echo "end-to-end test failed on $cpu"; failed=1; }
   echo "$digests"
   if [ "$digests" != "$host_digests" ]; then
     echo "FAIL: $cpu end-to-end outputs differ from the host's (bit-exactness across ISAs)"
     failed=1
   else
-    echo "$cpu: end-to-end outputs bit-identical to the host's (ResNet $qemu_samples images, MobileNetV2 $((qemu_samples / 5)); both modes)"
+    echo "$cpu: end-to-end outputs bit-identical to the host's (ResNet $qemu_samples images, MobileNetV2 $((qemu_samples / 5)), PaddleOCR all crops; both modes)"
   fi
 done
 
