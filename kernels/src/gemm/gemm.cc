@@ -155,11 +155,14 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
   const int32_t x_offset = uk.input == GemmInput::kInt8 ? zp : uk.input == GemmInput::kUint8Offset ? zp + 128 : 0;
   // init = bias - x_offset * sum(w), per channel of panel p. Wrapping arithmetic, as the kernels'
   // int32 lanes do; the sum is the exact accumulator.
+  // Centred int16 inputs (x_offset 0) need no weight sums: decoding skips them (panel_ksum null).
+  const bool sums = x_offset != 0;
   auto set_init = [&](size_t p, const int32_t* panel_ksum) {
     for (size_t n = 0; n < size_t(kPanelNR); ++n) {
       const size_t c = p * kPanelNR + n;
       const bool real = c < size_t(g.out_c);
-      init[c] = real ? int32_t(uint32_t(q.bias[c]) - uint32_t(x_offset) * uint32_t(panel_ksum[n])) : 0;
+      const uint32_t sum = panel_ksum ? uint32_t(panel_ksum[n]) : 0u;
+      init[c] = real ? int32_t(uint32_t(q.bias[c]) - uint32_t(x_offset) * sum) : 0;
       mult[c] = real ? q.multiplier[c] : 0.f;
     }
   };
@@ -212,9 +215,10 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
       for (size_t p = 0; p < npanels; ++p) set_init(p, predecoded_ksum + p * kPanelNR);
     } else {
       parallel_for_slots(pool, npanels, s.threads, [&](size_t p, size_t slot) {
-        decode_panel(*planes, mode, size_t(g.out_c), k, p, panel_buf + p * panel_bytes, ks + p * kPanelNR,
+        int32_t* panel_ksum = sums ? ks + p * kPanelNR : nullptr;
+        decode_panel(*planes, mode, size_t(g.out_c), k, p, panel_buf + p * panel_bytes, panel_ksum,
                      tmp + slot * panel_bytes);
-        set_init(p, ks + p * kPanelNR);
+        set_init(p, panel_ksum);
       });
     }
     parallel_for_slots(pool, nblocks, s.threads, [&](size_t b, size_t slot) {
@@ -247,8 +251,9 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
       if (!predecoded) {
         // Decoded (and its init set) where it is used, into this task's buffer.
         int8_t* own = panel_buf + slot * panel_bytes;
-        decode_panel(*planes, mode, size_t(g.out_c), k, p, own, ks + slot * kPanelNR, tmp + slot * panel_bytes);
-        set_init(p, ks + slot * kPanelNR);
+        int32_t* panel_ksum = sums ? ks + slot * kPanelNR : nullptr;
+        decode_panel(*planes, mode, size_t(g.out_c), k, p, own, panel_ksum, tmp + slot * panel_bytes);
+        set_init(p, panel_ksum);
         panel = own;
       }
       gemm_panel(panel, p, arows, m0, mb);
