@@ -3,6 +3,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <map>
 #include <set>
@@ -34,10 +35,13 @@ ConstantTensor make_floats(Shape dims, std::vector<float> floats) {
 }
 
 // A constant's values as int64 (integral constants exactly, float ones truncated like Cast).
-std::vector<int64_t> as_ints(const ConstantTensor& t) {
+std::vector<int64_t> as_ints(const ConstantTensor& t, const FoldingContext& c) {
   if (t.integral) return t.ints;
   std::vector<int64_t> ints;
-  for (float f : t.floats) ints.push_back(static_cast<int64_t>(f));
+  for (float f : t.floats) {
+    if (!(std::fabs(f) < 9.2e18f)) fail(c, "cannot convert " + std::to_string(f) + " to an integer");
+    ints.push_back(static_cast<int64_t>(f));
+  }
   return ints;
 }
 
@@ -72,7 +76,7 @@ ConstantTensor fold_cast(const onnx::NodeProto& node, const ConstantTensor& x, c
       onnx::TensorProto::UINT8, onnx::TensorProto::UINT16, onnx::TensorProto::UINT32, onnx::TensorProto::UINT64};
   static const std::set<int64_t> kFloat = {onnx::TensorProto::FLOAT, onnx::TensorProto::DOUBLE,
                                            onnx::TensorProto::FLOAT16};
-  if (kIntegral.count(to) != 0) return make_ints(x.dims, as_ints(x));
+  if (kIntegral.count(to) != 0) return make_ints(x.dims, as_ints(x, c));
   if (kFloat.count(to) != 0) return make_floats(x.dims, x.floats);
   fail(c, "Cast to element type " + std::to_string(to) + " is not supported when folding constants");
 }
@@ -88,10 +92,10 @@ ConstantTensor fold_slice(const onnx::NodeProto& node, const ConstantTensor& x, 
     axes = attrs.get_ints("axes", {0});
   } else {
     if (inputs.size() < 3) fail(c, "Slice needs starts and ends inputs");
-    starts = as_ints(*inputs[1]);
-    ends = as_ints(*inputs[2]);
-    if (inputs.size() > 3 && inputs[3] != nullptr) axes = as_ints(*inputs[3]);
-    if (inputs.size() > 4 && inputs[4] != nullptr) steps = as_ints(*inputs[4]);
+    starts = as_ints(*inputs[1], c);
+    ends = as_ints(*inputs[2], c);
+    if (inputs.size() > 3 && inputs[3] != nullptr) axes = as_ints(*inputs[3], c);
+    if (inputs.size() > 4 && inputs[4] != nullptr) steps = as_ints(*inputs[4], c);
   }
   if (starts.size() != 1 || ends.size() != 1 || axes.size() != 1 || steps.size() != 1 || steps[0] == 0) {
     fail(c, "Slice of a 1-D constant needs one start, end, axis and non-zero step");
@@ -101,8 +105,11 @@ ConstantTensor fold_slice(const onnx::NodeProto& node, const ConstantTensor& x, 
   const auto clamp_index = [&](int64_t i, int64_t lo, int64_t hi) { return std::clamp(i < 0 ? i + n : i, lo, hi); };
   const int64_t begin = step > 0 ? clamp_index(starts[0], 0, n) : clamp_index(starts[0], -1, n - 1);
   const int64_t end = step > 0 ? clamp_index(ends[0], 0, n) : clamp_index(ends[0], -1, n - 1);
+  // The element count first: stepping an index by a huge step could overflow.
+  const int64_t span = step > 0 ? end - begin : begin - end, stride = step > 0 ? step : -step;
+  const int64_t taken = span <= 0 ? 0 : (span - 1) / stride + 1;
   std::vector<size_t> picked;
-  for (int64_t i = begin; step > 0 ? i < end : i > end; i += step) picked.push_back(static_cast<size_t>(i));
+  for (int64_t j = 0; j < taken; ++j) picked.push_back(static_cast<size_t>(begin + (step > 0 ? j : -j) * stride));
   ConstantTensor out;
   out.dims = {static_cast<int64_t>(picked.size())};
   out.integral = x.integral;
@@ -134,7 +141,7 @@ ConstantTensor fold_gather(const onnx::NodeProto& node, const ConstantTensor& x,
   ConstantTensor out;
   out.dims = indices.dims;  // a scalar index gives a scalar
   out.integral = x.integral;
-  for (int64_t i : as_ints(indices)) {
+  for (int64_t i : as_ints(indices, c)) {
     if (i < -n || i >= n) fail(c, "Gather index " + std::to_string(i) + " is out of range for " + std::to_string(n));
     const size_t at = static_cast<size_t>(i < 0 ? i + n : i);
     out.floats.push_back(x.floats[at]);
@@ -150,13 +157,14 @@ ConstantTensor fold_squeeze(const onnx::NodeProto& node, const ConstantTensor& x
   if (c.opset < 13) {
     axes = NodeAttributes(node, c.where).get_ints("axes", {});
   } else if (inputs.size() > 1 && inputs[1] != nullptr) {
-    axes = as_ints(*inputs[1]);
+    axes = as_ints(*inputs[1], c);
   }
   ConstantTensor out = x;
   if (unsqueeze) {
     const int64_t rank = static_cast<int64_t>(x.dims.size() + axes.size());
     std::set<int64_t> at;
     for (int64_t a : axes) at.insert(axis_in(a, rank, c));
+    if (at.size() != axes.size()) fail(c, "Unsqueeze axes repeat an axis");
     out.dims.clear();
     for (int64_t i = 0, j = 0; i < rank; ++i) out.dims.push_back(at.count(i) ? 1 : x.dims[static_cast<size_t>(j++)]);
     return out;
@@ -188,8 +196,13 @@ ConstantTensor fold_arithmetic(const std::string& op, const ConstantTensor& a, c
     const size_t ia = na == 1 ? 0 : i, ib = nb == 1 ? 0 : i;
     if (out.integral) {
       const int64_t x = a.ints[ia], y = b.ints[ib];
-      if (op == "Div" && y == 0) fail(c, "integer division by zero while folding constants");
-      const int64_t r = op == "Add" ? x + y : op == "Sub" ? x - y : op == "Mul" ? x * y : x / y;
+      if (op == "Div" && (y == 0 || (x == INT64_MIN && y == -1))) fail(c, "integer division overflows while folding");
+      int64_t r = 0;
+      const bool overflow = op == "Add"   ? __builtin_add_overflow(x, y, &r)
+                            : op == "Sub" ? __builtin_sub_overflow(x, y, &r)
+                            : op == "Mul" ? __builtin_mul_overflow(x, y, &r)
+                                          : (r = x / y, false);
+      if (overflow) fail(c, op + " of integer constants overflows int64");
       out.ints.push_back(r);
       out.floats.push_back(static_cast<float>(r));
     } else {

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <fstream>
+#include <functional>
 
 #include "int8_reference.h"
 #include "nestrt/converter/convert.h"
@@ -97,6 +99,41 @@ TEST(Elementwise, FoldingOutOfRangeGatherIsAClearError) {
   const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "m.onnx"); });
   EXPECT_NE(error.find("node 'bad_gather'"), std::string::npos) << error;
   EXPECT_NE(error.find("index 7 is out of range"), std::string::npos) << error;
+}
+
+// Hostile shape arithmetic is an error naming the node, not undefined behaviour.
+TEST(Elementwise, FoldingRejectsRepeatedAxesAndOverflow) {
+  const auto error_for = [](const std::function<void(OnnxBuilder&)>& add) {
+    OnnxBuilder b = conv_model(13);
+    add(b);
+    b.node("Reshape", {"c", "target"}, {"y"}, "reshape");
+    b.output("y", 1);
+    return error_of<ConversionError>([&] { import_onnx_model(b.model(), "m.onnx"); });
+  };
+  std::string error = error_for([](OnnxBuilder& b) {
+    b.initializer_i64("v", {1}, {-1});
+    b.initializer_i64("axes", {2}, {0, 0});
+    b.node("Unsqueeze", {"v", "axes"}, {"target"}, "twice");
+  });
+  EXPECT_NE(error.find("node 'twice': Unsqueeze axes repeat an axis"), std::string::npos) << error;
+  error = error_for([](OnnxBuilder& b) {
+    b.initializer_i64("big", {1}, {INT64_MAX});
+    b.initializer_i64("two", {1}, {2});
+    b.node("Mul", {"big", "two"}, {"target"}, "overflow");
+  });
+  EXPECT_NE(error.find("node 'overflow': Mul of integer constants overflows int64"), std::string::npos) << error;
+  // A huge step takes the first element only: [-1], a valid flatten target.
+  OnnxBuilder b = conv_model(13);
+  b.initializer_i64("v", {3}, {-1, 7, 9});
+  b.initializer_i64("start", {1}, {0});
+  b.initializer_i64("end", {1}, {INT64_MAX});
+  b.initializer_i64("axis", {1}, {0});
+  b.initializer_i64("step", {1}, {INT64_MAX});
+  b.node("Slice", {"v", "start", "end", "axis", "step"}, {"target"}, "slice");
+  b.node("Reshape", {"c", "target"}, {"y"}, "reshape");
+  b.output("y", 1);
+  const Graph g = import_onnx_model(b.model(), "m.onnx");
+  EXPECT_EQ(g.value(g.output).shape, (Shape{100}));
 }
 
 // HardSwish as paddle2onnx writes it: x * Clip(x + 3, 0, 6) / 6 with x read twice.
