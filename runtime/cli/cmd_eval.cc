@@ -25,6 +25,7 @@ struct EvalOptions {
   std::string labels;
   std::string mode = "both";
   size_t limit = 0;
+  bool levels = false;
   SessionFlags session;
 };
 
@@ -51,16 +52,19 @@ std::vector<uint8_t> load_labels(const std::string& path) {
   }
 }
 
+// Runs the first `count` samples at the model's current level (`what` names it for the progress
+// bar); every run must have used `level`.
 ModeResult evaluate(const ModelHandle& model, const SessionFlags& flags, io::SampleSource& samples,
-                    const std::vector<uint8_t>& labels, size_t count, nestrt_mode mode) {
+                    const std::vector<uint8_t>& labels, size_t count, const std::string& what, uint32_t level) {
   const nestrt_session_options options = flags.options();
   SessionHandle session(model, &options);
   std::vector<float> output(element_count(model.output_shape()));
   ModeResult r;
-  ProgressBar bar(std::string("eval ") + mode_name(mode), count);
+  ProgressBar bar("eval " + what, count);
   const auto start = std::chrono::steady_clock::now();
   for (size_t i = 0; i < count; ++i) {
-    if (session.run(samples.get(i), output) != mode) throw std::runtime_error("run used an unexpected mode");
+    session.run(samples.get(i), output);
+    if (nestrt_session_last_level(session.get()) != level) throw std::runtime_error("run used an unexpected level");
     std::vector<size_t> order(output.size());
     std::iota(order.begin(), order.end(), size_t{0});
     const size_t k = std::min<size_t>(5, order.size());
@@ -91,6 +95,35 @@ void print_switch(const ModelHandle& model, const nestrt_switch_info& s) {
               short_bytes(st.low_bytes).c_str());
 }
 
+// Every graded-switching level (0 = full mode ... level count = part mode): the converter's
+// estimate next to the measured top-1 and agreement with full mode.
+int eval_levels(const ModelHandle& model, const EvalOptions& o, io::SampleSource& samples,
+                const std::vector<uint8_t>& labels, size_t count) {
+  const uint32_t levels = nestrt_model_level_count(model.get());
+  std::printf("%5s  %-28s %12s %10s %10s %10s\n", "level", "adds layer", "weight KiB", "est. agree", "top-1 %",
+              "agree %");
+  std::vector<size_t> full;
+  for (uint32_t level = 0; level <= levels; ++level) {
+    nestrt_switch_info s;
+    const nestrt_status status = nestrt_switch_level(model.get(), level, &s);
+    if (status == NESTRT_UNSUPPORTED) {
+      throw std::runtime_error(o.model + ": its low planes are not in one section, so it has no intermediate levels");
+    }
+    check(status);
+    nestrt_level_info info;
+    check(nestrt_model_level_info(model.get(), level, &info));
+    const ModeResult r = evaluate(model, o.session, samples, labels, count, "level " + std::to_string(level), level);
+    if (level == 0) full = r.predictions;
+    size_t agree = 0;
+    for (size_t i = 0; i < count; ++i) agree += r.predictions[i] == full[i];
+    std::printf("%5u  %-28s %12.2f %10.4f %10.2f %10.2f\n", level, info.layer ? info.layer : "- (full mode)",
+                static_cast<double>(info.weight_bytes) / 1024.0, static_cast<double>(info.estimated_agreement),
+                100.0 * static_cast<double>(r.top1) / static_cast<double>(count),
+                100.0 * static_cast<double>(agree) / static_cast<double>(count));
+  }
+  return 0;
+}
+
 int eval(const EvalOptions& o) {
   const bool both = o.mode == "both";
   const nestrt_mode first = both ? NESTRT_MODE_FULL : parse_mode(o.mode);
@@ -103,14 +136,17 @@ int eval(const EvalOptions& o) {
   }
   const size_t count = o.limit ? std::min(o.limit, samples->size()) : samples->size();
   std::printf("model %s on %s\n", o.model.c_str(), samples->description().c_str());
-  const ModeResult a = evaluate(model, o.session, *samples, labels, count, first);
+  const uint32_t part_level = nestrt_model_level_count(model.get());
+  if (o.levels) return eval_levels(model, o, *samples, labels, count);
+  const ModeResult a =
+      evaluate(model, o.session, *samples, labels, count, mode_name(first), first == NESTRT_MODE_FULL ? 0 : part_level);
   print_result(first, a, count);
   if (!both) return 0;
 
   nestrt_switch_info s;
   check(nestrt_switch(model.get(), NESTRT_MODE_PART, &s));
   print_switch(model, s);
-  const ModeResult b = evaluate(model, o.session, *samples, labels, count, NESTRT_MODE_PART);
+  const ModeResult b = evaluate(model, o.session, *samples, labels, count, "part", part_level);
   print_result(NESTRT_MODE_PART, b, count);
   check(nestrt_switch(model.get(), NESTRT_MODE_FULL, &s));
   print_switch(model, s);
@@ -138,6 +174,9 @@ Command add_eval_command(CLI::App& app) {
       ->check(CLI::IsMember({"full", "part", "both"}))
       ->capture_default_str();
   cmd->add_option("--limit", options->limit, "Evaluate only the first N samples (0: all)")->capture_default_str();
+  cmd->add_flag("--levels", options->levels,
+                "Evaluate at every graded-switching level (0 = full mode ... part mode), one table row each: weight "
+                "bytes, the converter's estimated agreement, measured top-1 and agreement with full mode");
   add_session_flags(cmd, options->session);
   return [cmd, options] { return cmd->parsed() ? eval(*options) : -1; };
 }
