@@ -27,6 +27,9 @@ def main():
     ap.add_argument("--fp32-from", required=True, help="model card JSON with fp32_test_top1")
     ap.add_argument("--json", required=True, help="write the combined results here")
     ap.add_argument("--plot", help="write a PNG plot here")
+    ap.add_argument("--levels", help="`nestrt eval --levels` output of one nested file: drawn as a step line")
+    ap.add_argument("--levels-label", default="", help="which file --levels measured (legend)")
+    ap.add_argument("--test-set", default="Fashion-MNIST test set", help="what the accuracy is measured on (plot label)")
     args = ap.parse_args()
 
     with open(args.fp32_from) as f:
@@ -64,7 +67,7 @@ def main():
         "trunc84": by_name["truncate-8:4"]["part"],
     }
     # gptq (data-driven) separately, so the best-of keys above keep their data-free meaning.
-    for nest in ("8:6", "8:5", "8:4"):
+    for nest in ("8:6", "8:5", "8:4", "6:4"):
         if f"gptq-{nest}" in by_name:
             summary["gptq" + nest.replace(":", "")] = by_name[f"gptq-{nest}"]["part"]
     print(f"\n{'configuration':<26}{'bits/weight':>12}{'weight KiB':>12}{'top-1 %':>10}{'vs FP32':>10}")
@@ -101,13 +104,31 @@ def main():
             ax.scatter([p[0] for p in pts], [max(p[1], floor) for p in pts], c=color, marker=marker, label=kind,
                        zorder=3, alpha=0.85)
             for x, y, lbl in pts:
-                text = f"{lbl} {y:.2f}" + (" (off scale)" if y < floor else "")
-                ax.annotate(text, (x, max(y, floor)), textcoords="offset points", xytext=(8, 14 - 9 * stacked[lbl][0]),
+                if y < floor:
+                    continue  # listed in the box below: their labels would pile up on the bottom edge
+                ax.annotate(f"{lbl} {y:.2f}", (x, y), textcoords="offset points", xytext=(8, 14 - 9 * stacked[lbl][0]),
                             fontsize=6.5, color=color, arrowprops=dict(arrowstyle="-", color=color, lw=0.4))
+        off_scale = sorted((p for p in points if p[3] < floor), key=lambda p: -p[3])
+        if off_scale:
+            lines = [f"{lbl}: {a:.2f}% at {b / 1024:.0f} KiB" for lbl, _, b, a in off_scale]
+            ax.text(0.01, 0.98, "below the axis (drawn on its edge):\n" + "\n".join(lines), transform=ax.transAxes,
+                    fontsize=6.5, va="top", ha="left", bbox=dict(facecolor="white", alpha=0.85, edgecolor="0.8"))
+        if args.levels:  # graded switching: `nestrt eval --levels` of one nested file
+            # Levels that share a footprint (the low planes release whole pages) are one budget:
+            # nestrt_switch_budget picks the first of them, so that is the one drawn.
+            xs, ys = [], []
+            for line in open(args.levels):
+                r = line.split()
+                if not r or not r[0].isdigit() or (xs and float(r[-4]) == xs[-1]):
+                    continue
+                xs.append(float(r[-4]))
+                ys.append(max(float(r[-2]), floor))
+            ax.step(xs, ys, where="post", color="tab:purple", linewidth=0.8, alpha=0.6, zorder=2,
+                    label=f"graded levels ({args.levels_label})")
         ax.set_ylim(floor - 0.3, max(a for _, _, _, a in points) + 0.6)
         ax.axhline(fp32, color="k", linestyle="--", linewidth=0.8, label=f"FP32 {fp32:.2f}%")
         ax.set_xlabel("resident weight KiB (bit-packed planes: high in part mode, high + low in full mode)")
-        ax.set_ylabel("top-1 accuracy, Fashion-MNIST test set (%)")
+        ax.set_ylabel(f"top-1 accuracy, {args.test_set} (%)")
         ax.set_title(f"NestQuant on {args.model}: accuracy vs weight memory")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")

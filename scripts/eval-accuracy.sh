@@ -54,7 +54,7 @@ configs=(
   "nearest-8:6 8:6 nearest" "squant-8:6 8:6 squant" "gptq-8:6 8:6 gptq" "truncate-8:6 8:6 truncate"
   "nearest-8:5 8:5 nearest" "squant-8:5 8:5 squant" "gptq-8:5 8:5 gptq"
   "nearest-8:4 8:4 nearest" "squant-8:4 8:4 squant" "gptq-8:4 8:4 gptq" "truncate-8:4 8:4 truncate"
-  "nearest-6:4 6:4 nearest" "squant-6:4 6:4 squant"
+  "nearest-6:4 6:4 nearest" "squant-6:4 6:4 squant" "gptq-6:4 6:4 gptq"
   "nearest-4:2 4:2 nearest"
 )
 # Sets onnx, convert_args, eval_args and card (the JSON with fp32_test_top1) for one model.
@@ -65,6 +65,7 @@ prepare_model() {
     convert_args=(--calib "$data/train-images-idx3-ubyte.gz" --calib-count 512 --labels models/fashion_mnist_labels.txt)
     eval_args=(--data "$data/t10k-images-idx3-ubyte.gz" --labels "$data/t10k-labels-idx1-ubyte.gz")
     card=models/$model.json
+    test_set="Fashion-MNIST test set"
     return
   fi
   local ocr=build/ocr crops=build/ocr/textcrops
@@ -86,6 +87,7 @@ prepare_model() {
     echo "eval-accuracy.sh: node/npm unavailable: no ONNX Runtime agreement check" >&2
   fi
   card=$out/fp32_card.json
+  test_set="opencv-doc text crops"
   "$python" - "$out/fp32_outputs.npy" "$crops/labels.txt" "$card" "$limit" "${ort_args[@]}" <<'PY'
 import json, sys
 import numpy as np
@@ -124,8 +126,12 @@ for model in "${models[@]}"; do
     printf '{"name": "%s", "nest": "%s", "method": "%s", "full": %s, "part": %s, "disagree": %s, "report": "%s"}\n' \
       "$name" "$nest" "$method" "$full" "$part" "$disagree" "$out/$name.report.json" >>"$results"
   done
+  # Graded switching on the 8:4 gptq file: accuracy at every level between full and part mode.
+  build/host/runtime/cli/nestrt eval --model "$out/gptq-8:4.nest" --levels --limit "$limit" "${eval_args[@]}" \
+    >"$out/levels-gptq-8:4.txt"
   plot_args=()
-  [ "$plot" -eq 1 ] && plot_args=(--plot "docs/accuracy_$model.png")
+  [ "$plot" -eq 1 ] && plot_args=(--plot "docs/accuracy_$model.png" --test-set "$test_set"
+    --levels "$out/levels-gptq-8:4.txt" --levels-label "8:4 gptq")
   summary_out=$("$python" scripts/accuracy_summary.py "$results" --model "$model" \
     --fp32-from "$card" --json "$out/results.json" "${plot_args[@]}")
   echo "$summary_out"
