@@ -119,7 +119,44 @@ void onnx_seeds(const fs::path& dir) {
     b.output("y");
     write(out / "depthwise_reshape", serialized(b));
   }
-  (void)set_float;
+  {  // MobileNetV3 block as paddle2onnx writes it: HardSwish spelled out, squeeze-excite with
+     // HardSigmoid, the Shape/Slice/Concat flatten, MatMul and Softmax (opset 9)
+    OnnxBuilder b(9);
+    b.input("x", {1, 2, 4, 6});
+    b.initializer("w", {4, 2, 3, 3}, random_floats(72, 5));
+    auto& conv = b.node("Conv", {"x", "w"}, {"c"}, "conv");
+    set_ints(conv, "pads", {1, 1, 1, 1});
+    set_ints(conv, "strides", {2, 1});
+    b.constant("three", {1}, {3.f});
+    b.constant("six", {1}, {6.f});
+    b.node("Add", {"c", "three"}, {"c3"}, "hs_add");
+    auto& clip = b.node("Clip", {"c3"}, {"cc"}, "hs_clip");
+    set_float(clip, "min", 0.f);
+    set_float(clip, "max", 6.f);
+    b.node("Mul", {"c", "cc"}, {"cm"}, "hs_mul");
+    b.node("Div", {"cm", "six"}, {"h"}, "hardswish");
+    b.node("GlobalAveragePool", {"h"}, {"g"}, "se_pool");
+    b.initializer("sw", {4, 4, 1, 1}, random_floats(16, 6));
+    b.node("Conv", {"g", "sw"}, {"s"}, "se_conv");
+    auto& gate = b.node("HardSigmoid", {"s"}, {"gate"}, "se_gate");
+    set_float(gate, "alpha", 0.2f);
+    set_float(gate, "beta", 0.5f);
+    b.node("Mul", {"h", "gate"}, {"se"}, "se_scale");
+    b.node("GlobalAveragePool", {"se"}, {"p"}, "pool");
+    b.node("Shape", {"p"}, {"shape"}, "shape");
+    auto& slice = b.node("Slice", {"shape"}, {"n"}, "slice");
+    set_ints(slice, "axes", {0});
+    set_ints(slice, "starts", {0});
+    set_ints(slice, "ends", {1});
+    b.initializer_i64("rest", {1}, {-1});
+    set_int(b.node("Concat", {"n", "rest"}, {"target"}, "concat"), "axis", 0);
+    b.node("Reshape", {"p", "target"}, {"f"}, "flatten");
+    b.initializer("fw", {4, 2}, random_floats(8, 7));
+    b.node("MatMul", {"f", "fw"}, {"logits"}, "fc");
+    set_int(b.node("Softmax", {"logits"}, {"y"}, "softmax"), "axis", 1);
+    b.output("y");
+    write(out / "mobilenetv3_block", serialized(b));
+  }
 }
 
 void protocol_seeds(const fs::path& dir) {
