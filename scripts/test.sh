@@ -2,7 +2,8 @@
 # Builds and tests nestrt on a fresh machine:
 #   1. scripts/setup.sh (host, cross and data packages),
 #   2. host build + ctest (all suites, the full 10k-image end-to-end set, switching on real madvise),
-#      PaddleOCR's real text-orientation classifier end to end (scripts/prepare-ocr-e2e.sh),
+#      PaddleOCR's real text-orientation classifier end to end (scripts/prepare-ocr-e2e.sh), the
+#      converter's FP32 path against ONNX Runtime on every model (scripts/check-onnxruntime.sh),
 #      then the host suite again under AddressSanitizer + UndefinedBehaviorSanitizer, and the
 #      concurrency, C API and daemon tests under ThreadSanitizer, and every libFuzzer target briefly
 #      (scripts/fuzz.sh; NESTRT_FUZZ_SECONDS each, default 20),
@@ -18,7 +19,7 @@ host_only=0
 for arg in "$@"; do
   case "$arg" in
     --host-only) host_only=1 ;;
-    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,6 +49,9 @@ export NESTRT_OCR_DIR=$PWD/build/ocr
 ocr_digests=$(build/host/tests/nestrt_ocr_e2e_test | grep '^E2E ')
 echo "$ocr_digests"
 host_digests+=$'\n'$ocr_digests
+
+step "converter FP32 path against ONNX Runtime (every model)"
+bash scripts/check-onnxruntime.sh build/host/converter/nestrt-convert
 
 # The ASan build covers everything, converter included; the TSan build only needs the runtime, so
 # it takes its test model from the host build's nestrt-convert.
