@@ -82,6 +82,10 @@ std::pair<fb::OpOptions, flatbuffers::Offset<void>> build_options(flatbuffers::F
     case fb::OpCode::Mul: return {fb::OpOptions::MulOptions, fb::CreateMulOptions(b, op.mul_multiplier).Union()};
     case fb::OpCode::Softmax:
       return {fb::OpOptions::SoftmaxOptions, fb::CreateSoftmaxOptionsDirect(b, &op.softmax_exp_table).Union()};
+    case fb::OpCode::Concat:
+      return {fb::OpOptions::ConcatOptions, fb::CreateConcatOptionsDirect(b, &op.concat_multipliers).Union()};
+    case fb::OpCode::Resize:
+      return {fb::OpOptions::ResizeOptions, fb::CreateResizeOptions(b, op.resize_h, op.resize_w).Union()};
     case fb::OpCode::FullyConnected:
     case fb::OpCode::Reshape: break;
   }

@@ -190,6 +190,24 @@ void FloatExecutor::execute(const Node& node) {
       }
       break;
     }
+    case OpKind::kConcat: {  // NCHW, batch 1: the inputs' channel blocks one after the other
+      size_t at = 0;
+      for (int v : node.inputs) {
+        const std::vector<float>& part = values_[static_cast<size_t>(v)];
+        std::copy(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
+        at += part.size();
+      }
+      break;
+    }
+    case OpKind::kResize: {
+      const int64_t in_h = in_shape[2], in_w = in_shape[3], out_h = out_shape[2], out_w = out_shape[3];
+      for (int64_t c = 0; c < in_shape[1]; ++c)
+        for (int64_t y = 0; y < out_h; ++y)
+          for (int64_t x = 0; x < out_w; ++x)
+            out[static_cast<size_t>((c * out_h + y) * out_w + x)] =
+                in[static_cast<size_t>((c * in_h + y / node.resize_h) * in_w + x / node.resize_w)];
+      break;
+    }
     case OpKind::kReshape:
       if (!node.flatten_hwc) {
         out = in;

@@ -31,6 +31,8 @@ const char* op_kind_name(OpKind op) {
     case OpKind::kMul: return "Mul";
     case OpKind::kBinary: return "Binary";
     case OpKind::kSoftmax: return "Softmax";
+    case OpKind::kConcat: return "Concat";
+    case OpKind::kResize: return "Resize";
   }
   return "?";
 }

@@ -243,6 +243,8 @@ void normalise(Graph& graph) {
       case OpKind::kUnary:
       case OpKind::kMul:
       case OpKind::kSoftmax:
+      case OpKind::kConcat:
+      case OpKind::kResize:
       case OpKind::kRelu:  // lowered to kUnary above
       case OpKind::kClip: break;
       case OpKind::kBinary:

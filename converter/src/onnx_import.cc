@@ -6,6 +6,7 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -55,6 +56,8 @@ class Importer {
   void import_hard_swish(const onnx::NodeProto& proto, Node& node);
   void import_sigmoid(const onnx::NodeProto& proto, Node& node);
   void import_softmax(const onnx::NodeProto& proto, Node& node);
+  void import_concat(const onnx::NodeProto& proto, Node& node);
+  void import_resize(const onnx::NodeProto& proto, Node& node);  // Resize and Upsample
   void import_relu(const onnx::NodeProto& proto, Node& node);
   void import_clip(const onnx::NodeProto& proto, Node& node);
   void import_batch_norm(const onnx::NodeProto& proto, Node& node);
@@ -120,6 +123,9 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
       {"HardSwish", &Importer::import_hard_swish},
       {"Sigmoid", &Importer::import_sigmoid},
       {"Softmax", &Importer::import_softmax},
+      {"Concat", &Importer::import_concat},
+      {"Resize", &Importer::import_resize},
+      {"Upsample", &Importer::import_resize},
       {"Relu", &Importer::import_relu},
       {"Clip", &Importer::import_clip},
       {"BatchNormalization", &Importer::import_batch_norm},
@@ -590,6 +596,90 @@ void Importer::import_softmax(const onnx::NodeProto& proto, Node& node) {
   node.op = OpKind::kSoftmax;
   node.inputs = {x};
   node.output = add_value(proto.output(0), in);
+}
+
+void Importer::import_concat(const onnx::NodeProto& proto, Node& node) {
+  if (proto.input_size() < 2) fail(node, "needs at least two inputs");
+  for (int i = 0; i < proto.input_size(); ++i) node.inputs.push_back(activation(proto, node, i));
+  const Shape& first = shape_of(node.inputs[0]);
+  const int64_t rank = static_cast<int64_t>(first.size());
+  int64_t axis = NodeAttributes(proto, where(node)).get_int("axis", 1);
+  if (axis < 0) axis += rank;
+  if ((rank != 4 && rank != 2) || axis != 1) {
+    fail(node, "concatenation along axis " + std::to_string(axis) + " of shape " + shape_string(first) +
+                   " is not supported (only along the channels of [1,C,H,W] or [1,C])");
+  }
+  Shape out = first;
+  for (size_t i = 1; i < node.inputs.size(); ++i) {
+    Shape s = shape_of(node.inputs[i]);
+    if (s.size() != first.size()) fail(node, "inputs of different ranks");
+    out[1] += s[1];
+    s[1] = first[1];
+    if (s != first) {
+      fail(node, "input " + std::to_string(i) + " of shape " + shape_string(shape_of(node.inputs[i])) +
+                     " does not match input 0 " + shape_string(first) + " outside the channel axis");
+    }
+  }
+  node.op = OpKind::kConcat;
+  node.output = add_value(proto.output(0), out);
+}
+
+// Nearest upsampling by integer factors, in the coordinate conventions where that is
+// y = x[o / factor]: Upsample and opset-10 Resize (asymmetric, floor), and Resize 11+ with
+// half_pixel / pytorch_half_pixel and a round_prefer_* nearest mode (never a tie for integer
+// factors) or asymmetric with floor.
+void Importer::import_resize(const onnx::NodeProto& proto, Node& node) {
+  const int x = activation(proto, node, 0);
+  require_rank(node, x, 4);
+  const Shape& in = shape_of(x);
+  const NodeAttributes attrs(proto, where(node));
+  const std::string mode = attrs.get_string("mode", "nearest");
+  if (mode != "nearest") fail(node, "mode '" + mode + "' is not supported (only nearest)");
+  const bool resize11 = proto.op_type() == "Resize" && graph_.opset >= 11;
+  if (resize11) {
+    const std::string transform = attrs.get_string("coordinate_transformation_mode", "half_pixel");
+    const std::string nearest = attrs.get_string("nearest_mode", "round_prefer_floor");
+    const bool centred = transform == "half_pixel" || transform == "pytorch_half_pixel";
+    const bool rounds = nearest == "round_prefer_floor" || nearest == "round_prefer_ceil";
+    if (!(centred && rounds) && !(transform == "asymmetric" && nearest == "floor")) {
+      fail(node, "coordinate_transformation_mode '" + transform + "' with nearest_mode '" + nearest +
+                     "' is not supported (half_pixel with round_prefer_floor/ceil, or asymmetric with floor)");
+    }
+  }
+  // Upsample before opset 9 has a scales attribute; Upsample 9 and Resize 10 a scales input (1);
+  // Resize 11+ scales (2) or sizes (3), the unused one empty.
+  std::vector<float> scales;
+  const int scales_input = resize11 ? 2 : 1;
+  if (proto.op_type() == "Upsample" && graph_.opset < 9) {
+    if (!attrs.has("scales")) fail(node, "the scales attribute is missing");
+    for (const auto& attr : proto.attribute()) {
+      if (attr.name() == "scales") scales.assign(attr.floats().begin(), attr.floats().end());
+    }
+  } else if (has_input(proto, scales_input) && !constant(proto, node, scales_input, "scales").floats.empty()) {
+    scales = constant(proto, node, scales_input, "scales").floats;
+  } else if (resize11 && has_input(proto, 3)) {
+    const ConstantTensor& sizes = constant(proto, node, 3, "sizes");
+    if (sizes.floats.size() != 4) fail(node, "sizes must have 4 entries");
+    for (size_t i = 0; i < 4; ++i) scales.push_back(sizes.floats[i] / static_cast<float>(in[i]));
+  } else {
+    fail(node, "neither scales nor sizes is given");
+  }
+  if (scales.size() != 4) fail(node, "scales must have 4 entries, has " + std::to_string(scales.size()));
+  for (size_t i = 0; i < 4; ++i) {
+    const float s = scales[i];
+    const bool integral = s >= 1.0f && s <= 64.0f && s == std::floor(s);
+    if (!integral || (i < 2 && s != 1.0f)) {
+      fail(node, "scales [" + std::to_string(scales[0]) + ", " + std::to_string(scales[1]) + ", " +
+                     std::to_string(scales[2]) + ", " + std::to_string(scales[3]) +
+                     "] are not supported (only whole upsampling factors 1..64 of height and width)");
+    }
+  }
+  const Shape out = {in[0], in[1], in[2] * static_cast<int64_t>(scales[2]), in[3] * static_cast<int64_t>(scales[3])};
+  node.op = OpKind::kResize;
+  node.inputs = {x};
+  node.resize_h = static_cast<int64_t>(scales[2]);
+  node.resize_w = static_cast<int64_t>(scales[3]);
+  node.output = add_value(proto.output(0), out);
 }
 
 void Importer::import_relu(const onnx::NodeProto& proto, Node& node) {

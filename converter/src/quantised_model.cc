@@ -181,8 +181,8 @@ QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& rang
   for (const Node& node : graph.nodes) {
     const ActivationQuant in_quant = quant_of(node.inputs[0]);
     const Range& range = ranges.at(static_cast<size_t>(node.output));
-    // MaxPool and Reshape move values without changing them: same quantisation, no requantisation.
-    const bool reuse = node.op == OpKind::kMaxPool || node.op == OpKind::kReshape;
+    // MaxPool, Reshape and Resize move values without changing them: same quantisation, no requantisation.
+    const bool reuse = node.op == OpKind::kMaxPool || node.op == OpKind::kReshape || node.op == OpKind::kResize;
     add_tensor(node.output, reuse                         ? in_quant
                             : node.op == OpKind::kSoftmax ? kSoftmaxOutput
                                                           : quantise_activation(range.min, range.max));
@@ -246,6 +246,15 @@ QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& rang
       case OpKind::kSoftmax:
         op.code = fb::OpCode::Softmax;
         op.softmax_exp_table = softmax_exp_table(in_quant.scale);
+        break;
+      case OpKind::kConcat:
+        op.code = fb::OpCode::Concat;
+        for (int v : node.inputs) op.concat_multipliers.push_back(ratio(quant_of(v).scale, out_quant.scale));
+        break;
+      case OpKind::kResize:
+        op.code = fb::OpCode::Resize;
+        op.resize_h = static_cast<int32_t>(node.resize_h);
+        op.resize_w = static_cast<int32_t>(node.resize_w);
         break;
       default:
         throw ConversionError(graph.source_path + ": " + graph.describe(node) +

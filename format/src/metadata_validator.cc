@@ -155,9 +155,15 @@ class MetadataValidator {
     if (op->outputs()->size() != 1) fail(where + " must have exactly one output");
     const bool weighted = op->code() == fb::OpCode::Conv2D || op->code() == fb::OpCode::DepthwiseConv2D ||
                           op->code() == fb::OpCode::FullyConnected;
-    const size_t inputs = op->code() == fb::OpCode::Add || op->code() == fb::OpCode::Mul ? 2 : 1;
-    if (op->inputs()->size() != inputs) {
-      fail(where + " needs " + std::to_string(inputs) + " input(s), has " + std::to_string(op->inputs()->size()));
+    if (op->code() == fb::OpCode::Concat) {
+      if (op->inputs()->size() < 2) {
+        fail(where + " needs at least 2 inputs, has " + std::to_string(op->inputs()->size()));
+      }
+    } else {
+      const size_t inputs = op->code() == fb::OpCode::Add || op->code() == fb::OpCode::Mul ? 2 : 1;
+      if (op->inputs()->size() != inputs) {
+        fail(where + " needs " + std::to_string(inputs) + " input(s), has " + std::to_string(op->inputs()->size()));
+      }
     }
     if (weighted != (op->weights() != nullptr)) {
       fail(where + (weighted ? " has no weights" : " has weights its opcode does not use"));
@@ -184,6 +190,12 @@ class MetadataValidator {
         break;
       case fb::OpCode::Softmax:
         if (op->options_as_SoftmaxOptions() == nullptr) fail(where + " needs SoftmaxOptions");
+        break;
+      case fb::OpCode::Concat:
+        if (op->options_as_ConcatOptions() == nullptr) fail(where + " needs ConcatOptions");
+        break;
+      case fb::OpCode::Resize:
+        if (op->options_as_ResizeOptions() == nullptr) fail(where + " needs ResizeOptions");
         break;
       default: break;
     }

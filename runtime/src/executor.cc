@@ -19,7 +19,8 @@ namespace fb = nestrt::fb;
 using kernels::NestMode;
 
 // Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path, depthwise
-// convolution on its depthwise kernel (AVX2, AVX512-VNNI or NEON), add, mul, lookup and pooling on
+// convolution on its depthwise kernel (AVX2, AVX512-VNNI or NEON), add, mul, lookup, concat, resize
+// and pooling on
 // the portable vectorised kernels (every variant but ref, which runs the reference kernels
 // throughout), all on the session's threads; softmax (a classifier's [N, classes]) runs the
 // reference kernel on the calling thread. Every variant gives the reference's bits.
@@ -103,6 +104,28 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Var
     }
     case fb::OpCode::Softmax:  // [N, classes] at the end of a classifier: the reference for every variant
       kernels::qs8_softmax__ref(op.softmax_rows, op.softmax_channels, op.softmax, in, out);
+      break;
+    case fb::OpCode::Concat: {  // one call per input, each filling its channel slice of every row
+      size_t offset = 0;
+      for (size_t i = 0; i < op.inputs.size(); ++i) {
+        const size_t channels = op.concat_channels[i];
+        if (variant != kernels::Variant::kRef) {
+          kernels::qs8_concat__portable(op.concat_rows, channels, op.concat_output_channels, offset, op.concat[i],
+                                        tensors[op.inputs[i]], out, pool);
+        } else {
+          kernels::qs8_concat__ref(op.concat_rows, channels, op.concat_output_channels, offset, op.concat[i],
+                                   tensors[op.inputs[i]], out);
+        }
+        offset += channels;
+      }
+      break;
+    }
+    case fb::OpCode::Resize:
+      if (variant != kernels::Variant::kRef) {
+        kernels::qs8_resize_nearest__portable(op.resize, in, out, pool);
+      } else {
+        kernels::qs8_resize_nearest__ref(op.resize, in, out);
+      }
       break;
   }
 }

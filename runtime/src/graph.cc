@@ -114,6 +114,8 @@ class PlanBuilder {
       case fb::OpCode::Lookup: lookup_plan(op, p); break;
       case fb::OpCode::Mul: mul_plan(op, p); break;
       case fb::OpCode::Softmax: softmax_plan(op, p); break;
+      case fb::OpCode::Concat: concat_plan(op, p); break;
+      case fb::OpCode::Resize: resize_plan(op, p); break;
     }
     return p;
   }
@@ -290,6 +292,76 @@ class PlanBuilder {
     p.softmax = {table.data(), out.scale, out.zero_point, op.output_min(), op.output_max()};
     p.softmax_rows = static_cast<size_t>(in.shape[0]);
     p.softmax_channels = static_cast<size_t>(in.shape[1]);
+  }
+
+  void concat_plan(const fb::Operator& op, OpPlan& p) {
+    const size_t n = p.inputs.size();
+    if (n < 2) fail(p.label(), "Concat needs at least 2 inputs, has " + std::to_string(n));
+    const fb::ConcatOptions* o = op.options_as_ConcatOptions();
+    if (o == nullptr || o->input_multipliers() == nullptr) {
+      fail(p.label(), "Concat needs ConcatOptions with one input multiplier per input");
+    }
+    const auto& multipliers = *o->input_multipliers();
+    if (multipliers.size() != n) {
+      fail(p.label(), "Concat has " + std::to_string(multipliers.size()) + " input multipliers for " +
+                          std::to_string(n) + " inputs, needs one per input");
+    }
+    const std::vector<int32_t>& first = tensor(p.inputs[0]).shape;
+    if (first.size() != 4 && first.size() != 2) {
+      fail(p.label(), "Concat needs NHWC (rank-4) or [N, C] (rank-2) inputs, got " + shape_string(first));
+    }
+    const TensorInfo& out = tensor(p.output);
+    std::vector<int32_t> expected = first;
+    int64_t channels = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const float m = multipliers.Get(static_cast<uint32_t>(i));
+      if (!(std::isfinite(m) && m > 0.f)) {
+        fail(p.label(), "Concat input_multipliers[" + std::to_string(i) + "] = " + std::to_string(m) +
+                            " must be positive and finite");
+      }
+      const TensorInfo& in = tensor(p.inputs[i]);
+      if (in.shape.size() != first.size() || !std::equal(first.begin(), first.end() - 1, in.shape.begin())) {
+        fail(p.label(), "Concat input " + std::to_string(i) + " shape " + shape_string(in.shape) +
+                            " does not match input 0's " + shape_string(first) + " outside the channel (last) axis");
+      }
+      channels += in.shape.back();
+      p.concat.push_back({in.zero_point, out.zero_point, m, op.output_min(), op.output_max()});
+      p.concat_channels.push_back(static_cast<size_t>(in.shape.back()));
+    }
+    if (channels > INT32_MAX) fail(p.label(), "Concat output has too many channels");
+    expected.back() = static_cast<int32_t>(channels);
+    expect_shape(p, p.output, expected, "output");
+    p.concat_output_channels = static_cast<size_t>(channels);
+    p.concat_rows = out.elements / std::max<size_t>(p.concat_output_channels, 1);
+  }
+
+  void resize_plan(const fb::Operator& op, OpPlan& p) {
+    expect_inputs(p, "Resize", 1);
+    const fb::ResizeOptions* o = op.options_as_ResizeOptions();
+    if (o == nullptr) fail(p.label(), "Resize needs ResizeOptions");
+    for (const auto& [axis, scale] : {std::pair{"scale_h", o->scale_h()}, std::pair{"scale_w", o->scale_w()}}) {
+      if (scale < 1 || scale > 64) {
+        fail(p.label(), std::string("Resize ") + axis + " " + std::to_string(scale) + " lies outside [1, 64]");
+      }
+    }
+    const TensorInfo& in = tensor(p.inputs[0]);
+    if (in.shape.size() != 4) fail(p.label(), "Resize needs an NHWC (rank-4) input, got " + shape_string(in.shape));
+    const int64_t out_h = int64_t{in.shape[1]} * o->scale_h(), out_w = int64_t{in.shape[2]} * o->scale_w();
+    if (out_h > INT32_MAX || out_w > INT32_MAX) fail(p.label(), "Resize output is too large");
+    expect_shape(p, p.output, {in.shape[0], static_cast<int32_t>(out_h), static_cast<int32_t>(out_w), in.shape[3]},
+                 "output");
+    const TensorInfo& out = tensor(p.output);
+    if (in.scale != out.scale || in.zero_point != out.zero_point) {
+      fail(p.label(), "Resize must keep the quantisation: input scale " + std::to_string(in.scale) + " zero point " +
+                          std::to_string(in.zero_point) + ", output scale " + std::to_string(out.scale) +
+                          " zero point " + std::to_string(out.zero_point));
+    }
+    if (op.output_min() != -128 || op.output_max() != 127) {
+      fail(p.label(),
+           "Resize copies values: a fused clamp (output_min/output_max other than -128/127) is not supported");
+    }
+    p.resize = {static_cast<size_t>(in.shape[0]), static_cast<size_t>(in.shape[1]),  static_cast<size_t>(in.shape[2]),
+                static_cast<size_t>(in.shape[3]), static_cast<size_t>(o->scale_h()), static_cast<size_t>(o->scale_w())};
   }
 
   void pool_plan(const fb::Operator& op, OpPlan& p) {

@@ -40,6 +40,12 @@ struct OpPlan {
   size_t mul_batch = 0, mul_spatial = 0, mul_channels = 0;  // broadcast geometry
   kernels::SoftmaxParams softmax;                           // exp_table points into the mapping
   size_t softmax_rows = 0, softmax_channels = 0;
+  // Concat: one entry per input (its requantisation and channel count), rows = the product of
+  // every dimension but the last.
+  std::vector<kernels::ConcatParams> concat;
+  std::vector<size_t> concat_channels;
+  size_t concat_rows = 0, concat_output_channels = 0;
+  kernels::ResizeGeometry resize;
   int fc_in = 0, fc_out = 0, fc_batch = 1;
   kernels::NestedPlanes planes;  // weighted ops
   kernels::ChannelQuant full_quant, part_quant;

@@ -187,6 +187,34 @@ void Int8Reference::run_operator(const fb::Operator& op, const LayerParams& para
       }
       break;
     }
+    case fb::OpCode::Concat: {  // NHWC or [N, C]: each output row is the inputs' rows one after the other
+      const auto* m = op.options_as_ConcatOptions()->input_multipliers();
+      const size_t out_c = static_cast<size_t>(os.Get(os.size() - 1)), rows = y.size() / out_c;
+      size_t first = 0;
+      for (uint32_t k = 0; k < op.inputs()->size(); ++k) {
+        const auto index = static_cast<uint32_t>(op.inputs()->Get(k));
+        const std::vector<int8_t>& xk = tensors_[index];
+        const int32_t zk = tensors.Get(index)->quant()->zero_point();
+        const size_t ck = xk.size() / rows;
+        for (size_t r = 0; r < rows; ++r)
+          for (size_t c = 0; c < ck; ++c)
+            y[r * out_c + first + c] =
+                saturate(round_half_even(static_cast<float>(xk[r * ck + c] - zk) * m->Get(k)) + zp_out, lo, hi);
+        first += ck;
+      }
+      break;
+    }
+    case fb::OpCode::Resize: {
+      const auto* r = op.options_as_ResizeOptions();
+      const int ih = is.Get(1), iw = is.Get(2), ch = is.Get(3), oh = os.Get(1), ow = os.Get(2);
+      for (int oy = 0; oy < oh; ++oy)
+        for (int ox = 0; ox < ow; ++ox)
+          for (int c = 0; c < ch; ++c)
+            y[static_cast<size_t>((oy * ow + ox) * ch + c)] =
+                x[static_cast<size_t>(((oy / r->scale_h()) * iw + ox / r->scale_w()) * ch + c)];
+      (void)ih;
+      break;
+    }
     case fb::OpCode::Softmax: {
       const auto* table = op.options_as_SoftmaxOptions()->exp_table();
       const size_t classes = static_cast<size_t>(is.Get(1));

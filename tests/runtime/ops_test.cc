@@ -1,9 +1,11 @@
-// The Lookup, Mul and Softmax operators through the C API: a tiny model using all three (Mul
-// broadcasting a [1,1,1,C] tensor) against an independent computation, on the reference and the
-// best kernel variant and on several threads; the XNNPACK backend's refusal; and malformed files
-// failing to load with a message naming the operator and the problem.
+// The Lookup, Mul, Softmax, Concat and Resize operators through the C API: a tiny model using the
+// first three (Mul broadcasting a [1,1,1,C] tensor) and one concatenating three differently
+// quantised tensors, one of them upsampled, each against an independent computation on the
+// reference and the best kernel variant and on several threads; the XNNPACK backend's refusal;
+// and malformed files failing to load with a message naming the operator and the problem.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -137,10 +139,9 @@ TEST(OpsModelTest, LookupMulSoftmaxMatchAnIndependentComputation) {
   nestrt_model_release(model);
 }
 
-TEST(OpsModelTest, XnnpackBackendRefusesTheOperatorsAtCreation) {
-  TempPath path("ops_xnnpack.nest");
-  write_ops_model(path.str());
-  nestrt_model* model = nestrt::testing::load_model(path.str(), NESTRT_MODE_FULL);
+// Session creation with the xnnpack backend fails as unsupported, naming the operator and type.
+void expect_xnnpack_refuses(const std::string& path, const std::string& op, const std::string& type) {
+  nestrt_model* model = nestrt::testing::load_model(path, NESTRT_MODE_FULL);
   ASSERT_NE(model, nullptr);
   nestrt_session_options o;
   nestrt_session_options_init(&o);
@@ -150,24 +151,33 @@ TEST(OpsModelTest, XnnpackBackendRefusesTheOperatorsAtCreation) {
   EXPECT_EQ(s, nullptr);
   const std::string message = nestrt_last_error();
   if (message.find("xnn_initialize failed") == std::string::npos) {
-    EXPECT_NE(message.find("operator 'lut'"), std::string::npos) << message;
-    EXPECT_NE(message.find("Lookup is not supported by the xnnpack backend"), std::string::npos) << message;
+    EXPECT_NE(message.find("operator '" + op + "'"), std::string::npos) << message;
+    EXPECT_NE(message.find(type + " is not supported by the xnnpack backend"), std::string::npos) << message;
   }
   nestrt_model_release(model);
 }
 
-// Loads a malformed variant of the model: it must fail as an invalid model, naming the operator
-// and the problem.
-void expect_rejected(const OpsModelSpec& spec, const std::string& op, const std::string& problem) {
-  TempPath path("ops_bad.nest");
-  write_ops_model(path.str(), spec);
+TEST(OpsModelTest, XnnpackBackendRefusesTheOperatorsAtCreation) {
+  TempPath path("ops_xnnpack.nest");
+  write_ops_model(path.str());
+  expect_xnnpack_refuses(path.str(), "lut", "Lookup");
+}
+
+// A malformed model file must fail to load as an invalid model, naming the operator and the problem.
+void expect_file_rejected(const std::string& path, const std::string& op, const std::string& problem) {
   nestrt_model* model = nullptr;
-  EXPECT_EQ(nestrt_model_load(path.str().c_str(), nullptr, &model), NESTRT_INVALID_MODEL);
+  EXPECT_EQ(nestrt_model_load(path.c_str(), nullptr, &model), NESTRT_INVALID_MODEL);
   EXPECT_EQ(model, nullptr);
   const std::string message = nestrt_last_error();
   EXPECT_NE(message.find("'" + op + "'"), std::string::npos) << message;
   EXPECT_NE(message.find(problem), std::string::npos) << message;
   if (model != nullptr) nestrt_model_release(model);
+}
+
+void expect_rejected(const OpsModelSpec& spec, const std::string& op, const std::string& problem) {
+  TempPath path("ops_bad.nest");
+  write_ops_model(path.str(), spec);
+  expect_file_rejected(path.str(), op, problem);
 }
 
 TEST(OpsBadModelTest, LookupTableOf255Entries) {
@@ -240,6 +250,146 @@ TEST(OpsBadModelTest, LookupOutputShapeDiffersFromItsInput) {
   OpsModelSpec spec;
   spec.lookup_output_shape = {1, 3, 2, 4};
   expect_rejected(spec, "lut", "output shape [1,3,2,4] should be [1,2,3,4]");
+}
+
+// Concat and Resize (write_concat_model): the graph's math written out directly, in double (the
+// model's multipliers 2, 1 and 0.5 are exact, so the kernels must agree exactly).
+using nestrt::testing::ConcatModelSpec;
+using nestrt::testing::write_concat_model;
+
+std::vector<int> concat_expected(const ConcatModelSpec& s) {
+  const int h = 2, w = 4, c = 3;
+  std::vector<int> q;  // input NHWC
+  for (int i = 0; i < h * w * c; ++i) q.push_back((i * 71 + 5) % 256 - 128);
+  const std::vector<int8_t> t0 = nestrt::testing::concat_model_table(0), t1 = nestrt::testing::concat_model_table(1);
+  const auto requant = [&](int v, int zp, float m) {
+    return clamp8(std::nearbyint(double(v - zp) * double(m)) + s.cat_zero_point, s.cat_output_min, s.cat_output_max);
+  };
+  std::vector<int> out;  // [1, 2, 4, 18] NHWC
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const int pixel = (y * w + x) * c;
+      for (int ch = 0; ch < c; ++ch) {
+        out.push_back(requant(t0[size_t(q[size_t(pixel + ch)] + 128)], s.lut_zero_point, s.lut_scale / s.cat_scale));
+      }
+      // 'fold' is the input as [1, 1, 2, 12]; 'up' repeats its pixel x / 2 (row 0 for every y).
+      for (int ch = 0; ch < 12; ++ch) {
+        out.push_back(requant(q[size_t((x / 2) * 12 + ch)], s.input_zero_point, s.up_scale / s.cat_scale));
+      }
+      for (int ch = 0; ch < c; ++ch) {
+        out.push_back(requant(t1[size_t(q[size_t(pixel + ch)] + 128)], s.lut2_zero_point, s.lut2_scale / s.cat_scale));
+      }
+    }
+  }
+  return out;
+}
+
+TEST(ConcatResizeModelTest, ThreeQuantisationsAndAnUpsampleMatchAnIndependentComputation) {
+  TempPath path("concat.nest");
+  const ConcatModelSpec spec;
+  write_concat_model(path.str(), spec);
+  nestrt_model* model = nestrt::testing::load_model(path.str(), NESTRT_MODE_FULL);
+  ASSERT_NE(model, nullptr);
+  int64_t dims[8];
+  size_t rank = 8;
+  ASSERT_EQ(nestrt_model_output_shape(model, dims, &rank), NESTRT_OK);
+  ASSERT_EQ(std::vector<int64_t>(dims, dims + rank), (std::vector<int64_t>{1, 18, 2, 4}));  // NCHW
+
+  std::vector<float> x(24);  // NCHW [1, 3, 2, 4] on the input grid
+  for (int i = 0; i < 24; ++i) {
+    const int ch = i % 3, pixel = i / 3;
+    x[size_t(ch * 8 + pixel)] = spec.input_scale * float((i * 71 + 5) % 256 - 128 - spec.input_zero_point);
+  }
+  const std::vector<int> want = concat_expected(spec);
+  std::vector<int> first;
+  for (nestrt::kernels::Variant variant : {nestrt::kernels::Variant::kRef, nestrt::kernels::best_variant()}) {
+    nestrt::kernels::set_variant(variant);
+    for (uint32_t threads : {1u, 2u, 3u}) {
+      SCOPED_TRACE(std::string(nestrt::kernels::variant_name(variant)) + ", " + std::to_string(threads) + " thread(s)");
+      const std::vector<float> y = run(model, x, want.size(), threads);
+      std::vector<int> got(want.size());  // back to NHWC int8
+      for (size_t ch = 0; ch < 18; ++ch) {
+        for (size_t pixel = 0; pixel < 8; ++pixel) {
+          const float q = y[ch * 8 + pixel] / spec.cat_scale + float(spec.cat_zero_point);
+          ASSERT_EQ(q, std::nearbyint(q)) << "output not on the output grid";
+          got[pixel * 18 + ch] = int(q);
+        }
+      }
+      EXPECT_EQ(got, want);
+      if (first.empty()) first = got;
+    }
+  }
+  nestrt::kernels::reset_variant();
+  // Not trivial: the clamp bites at both ends and exact ties occur ('lut2', multiplier 0.5).
+  EXPECT_NE(std::find(want.begin(), want.end(), spec.cat_output_min), want.end());
+  EXPECT_NE(std::find(want.begin(), want.end(), spec.cat_output_max), want.end());
+  nestrt_model_release(model);
+}
+
+TEST(ConcatResizeModelTest, XnnpackBackendRefusesResize) {
+  TempPath path("concat_xnnpack.nest");
+  write_concat_model(path.str());
+  expect_xnnpack_refuses(path.str(), "up", "Resize");
+}
+
+void expect_concat_rejected(const ConcatModelSpec& spec, const std::string& op, const std::string& problem) {
+  TempPath path("concat_bad.nest");
+  write_concat_model(path.str(), spec);
+  expect_file_rejected(path.str(), op, problem);
+}
+
+TEST(ConcatResizeBadModelTest, ConcatOfOneInput) {
+  ConcatModelSpec spec;
+  spec.cat_inputs = 1;
+  expect_concat_rejected(spec, "cat", "needs at least 2 inputs, has 1");
+}
+
+TEST(ConcatResizeBadModelTest, ConcatMultipliersMissingMiscountedOrNotPositiveAndFinite) {
+  ConcatModelSpec spec;
+  spec.cat_options = "";
+  expect_concat_rejected(spec, "cat", "needs ConcatOptions");
+  spec = {};
+  spec.cat_multipliers = {2.f, 1.f};
+  expect_concat_rejected(spec, "cat", "Concat has 2 input multipliers for 3 inputs, needs one per input");
+  spec.cat_multipliers = {2.f, 1.f, 0.5f, 1.f};
+  expect_concat_rejected(spec, "cat", "Concat has 4 input multipliers for 3 inputs");
+  for (float m : {0.f, -1.f, std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+    spec.cat_multipliers = {2.f, m, 0.5f};
+    expect_concat_rejected(spec, "cat", "Concat input_multipliers[1] = ");
+    expect_concat_rejected(spec, "cat", "must be positive and finite");
+  }
+}
+
+TEST(ConcatResizeBadModelTest, ConcatInputsDifferOutsideTheChannelAxisOrWrongOutputShape) {
+  ConcatModelSpec spec;
+  spec.resize_scale_w = 1;  // 'up' is [1,2,2,12], a valid Resize output
+  expect_concat_rejected(spec, "cat",
+                         "Concat input 1 shape [1,2,2,12] does not match input 0's [1,2,4,3] outside the channel");
+  spec = {};
+  spec.cat_shape = {1, 2, 4, 17};
+  expect_concat_rejected(spec, "cat", "output shape [1,2,4,17] should be [1,2,4,18]");
+}
+
+TEST(ConcatResizeBadModelTest, ResizeScaleOutOfRangeQuantisationChangeOrWrongOutputShape) {
+  ConcatModelSpec spec;
+  spec.up_shape = {1, 2, 4, 12};
+  spec.resize_scale_h = 0;
+  expect_concat_rejected(spec, "up", "Resize scale_h 0 lies outside [1, 64]");
+  spec.resize_scale_h = 2;
+  spec.resize_scale_w = 65;
+  expect_concat_rejected(spec, "up", "Resize scale_w 65 lies outside [1, 64]");
+  spec = {};
+  spec.resize_options = "";
+  expect_concat_rejected(spec, "up", "needs ResizeOptions");
+  spec = {};
+  spec.up_scale = 0.5f;
+  expect_concat_rejected(spec, "up", "Resize must keep the quantisation");
+  spec = {};
+  spec.up_zero_point = 0;
+  expect_concat_rejected(spec, "up", "Resize must keep the quantisation");
+  spec = {};
+  spec.up_shape = {1, 2, 4, 11};
+  expect_concat_rejected(spec, "up", "output shape [1,2,4,11] should be [1,2,4,12]");
 }
 
 }  // namespace

@@ -83,4 +83,63 @@ void write_ops_model(const std::string& path, const OpsModelSpec& s) {
   format::write_model_file(path, {b.GetBufferPointer(), b.GetSize()}, {});
 }
 
+std::vector<int8_t> concat_model_table(int which) {
+  std::vector<int8_t> table;
+  for (int i = 0; i < 256; ++i) {
+    table.push_back(static_cast<int8_t>(which == 0 ? (i * 77 + 13) % 256 - 128 : (i * 45 + 101) % 256 - 128));
+  }
+  return table;
+}
+
+void write_concat_model(const std::string& path, const ConcatModelSpec& s) {
+  flatbuffers::FlatBufferBuilder b;
+  const std::vector<int32_t> nhwc = {1, 2, 4, 3};
+  const std::vector<int32_t> up_shape =
+      s.up_shape.empty() ? std::vector<int32_t>{1, s.resize_scale_h, 2 * s.resize_scale_w, 12} : s.up_shape;
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors = {
+      tensor(b, "input", nhwc, s.input_scale, s.input_zero_point),
+      tensor(b, "lut", nhwc, s.lut_scale, s.lut_zero_point),
+      tensor(b, "fold", {1, 1, 2, 12}, s.input_scale, s.input_zero_point),
+      tensor(b, "up", up_shape, s.up_scale, s.up_zero_point),
+      tensor(b, "lut2", nhwc, s.lut2_scale, s.lut2_zero_point),
+      tensor(b, "cat", s.cat_shape.empty() ? std::vector<int32_t>{1, 2, 4, 18} : s.cat_shape, s.cat_scale,
+             s.cat_zero_point),
+  };
+  auto io = [&](std::vector<int32_t> v) { return b.CreateVector(v); };
+  const std::vector<int8_t> table0 = concat_model_table(0), table1 = concat_model_table(1);
+  const auto lut = fb::CreateLookupOptionsDirect(b, &table0).Union();
+  const auto lut2 = fb::CreateLookupOptionsDirect(b, &table1).Union();
+  std::vector<float> multipliers = s.cat_multipliers;
+  const float scales[] = {s.lut_scale, s.up_scale, s.lut2_scale};
+  if (multipliers.empty()) {
+    for (int i = 0; i < s.cat_inputs; ++i) multipliers.push_back(scales[i] / s.cat_scale);
+  }
+  const std::vector<int32_t> all_inputs = {1, 3, 4};
+  const std::vector<int32_t> cat_inputs(all_inputs.begin(), all_inputs.begin() + s.cat_inputs);
+  std::pair<fb::OpOptions, flatbuffers::Offset<void>> cat = {fb::OpOptions::NONE, 0}, up = cat;
+  if (s.cat_options == "ConcatOptions") {
+    cat = {fb::OpOptions::ConcatOptions, fb::CreateConcatOptionsDirect(b, &multipliers).Union()};
+  }
+  if (s.resize_options == "ResizeOptions") {
+    up = {fb::OpOptions::ResizeOptions, fb::CreateResizeOptions(b, s.resize_scale_h, s.resize_scale_w).Union()};
+  }
+  std::vector<flatbuffers::Offset<fb::Operator>> ops = {
+      fb::CreateOperator(b, b.CreateString("fold"), fb::OpCode::Reshape, io({0}), io({2})),
+      fb::CreateOperator(b, b.CreateString("up"), fb::OpCode::Resize, io({2}), io({3}), up.first, up.second),
+      fb::CreateOperator(b, b.CreateString("lut"), fb::OpCode::Lookup, io({0}), io({1}), fb::OpOptions::LookupOptions,
+                         lut),
+      fb::CreateOperator(b, b.CreateString("lut2"), fb::OpCode::Lookup, io({0}), io({4}), fb::OpOptions::LookupOptions,
+                         lut2),
+      fb::CreateOperator(b, b.CreateString("cat"), fb::OpCode::Concat, io(cat_inputs), io({5}), cat.first, cat.second,
+                         0, s.cat_output_min, s.cat_output_max),
+  };
+  const auto graph = fb::CreateGraph(b, b.CreateVector(tensors), b.CreateVector(ops), io({0}), io({5}));
+  const std::vector<int32_t> input_nchw = {1, 3, 2, 4};
+  const auto model =
+      fb::CreateModel(b, fb::CreateNesting(b, 8, 6), graph, b.CreateVector(input_nchw), fb::CreatePreprocessDirect(b),
+                      0, fb::CreateProvenanceDirect(b, "ops_model test builder"));
+  fb::FinishModelBuffer(b, model);
+  format::write_model_file(path, {b.GetBufferPointer(), b.GetSize()}, {});
+}
+
 }  // namespace nestrt::testing

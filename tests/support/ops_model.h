@@ -38,4 +38,28 @@ std::vector<float> ops_model_exp_table(const OpsModelSpec& spec);
 // Writes the model to path (atomically, like the converter).
 void write_ops_model(const std::string& path, const OpsModelSpec& spec = {});
 
+// A second model, for Concat and Resize:
+//   input [1,2,4,3] -> Lookup 'lut' -> [1,2,4,3] ----------------------------------------------+
+//   input -> Reshape 'fold' -> [1,1,2,12] -> Resize 'up' (2 x 2) -> [1,2,4,12] ----------------+-> Concat 'cat'
+//   input -> Lookup 'lut2' (another table) -> [1,2,4,3] ----------------------------------------+   -> [1,2,4,18]
+// Concat's inputs are lut, up, lut2 in that order, with three different quantisations; 'up'
+// keeps the input's (multiplier 1 and equal zero points: the copy case). Operators run in the
+// order fold, up, lut, lut2, cat.
+struct ConcatModelSpec {
+  float input_scale = 0.25f, lut_scale = 0.5f, lut2_scale = 0.125f, up_scale = 0.25f, cat_scale = 0.25f;
+  int input_zero_point = -3, lut_zero_point = 2, lut2_zero_point = -7, up_zero_point = -3, cat_zero_point = -3;
+  int8_t cat_output_min = -100, cat_output_max = 120;  // Concat's fused clamp
+  int resize_scale_h = 2, resize_scale_w = 2;
+  std::vector<int32_t> up_shape;       // empty: [1, scale_h, 2 * scale_w, 12]
+  std::vector<int32_t> cat_shape;      // empty: [1, 2, 4, 18]
+  int cat_inputs = 3;                  // the first this many of lut, up, lut2
+  std::vector<float> cat_multipliers;  // empty: input scale / cat_scale for each input
+  std::string cat_options = "ConcatOptions", resize_options = "ResizeOptions";  // "": none
+};
+
+// The two Lookup tables of the concat model ('lut', 'lut2').
+std::vector<int8_t> concat_model_table(int which);
+
+void write_concat_model(const std::string& path, const ConcatModelSpec& spec = {});
+
 }  // namespace nestrt::testing

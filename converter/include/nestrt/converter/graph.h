@@ -31,6 +31,8 @@ enum class OpKind {
   kMul,      // a * b; b has a's shape or is [1, C, 1, 1] against a [1, C, H, W] a (squeeze-excite)
   kBinary,   // a (binary_op) b of two activations; only as part of a unary function (see normalise)
   kSoftmax,  // over the last axis of a [1, C] value
+  kConcat,   // two or more activations along the channel axis (1)
+  kResize,   // nearest upsampling of [1, C, H, W] by integer factors (resize_h, resize_w)
 };
 const char* op_kind_name(OpKind op);
 
@@ -87,8 +89,9 @@ struct Node {
   Activation activation;
   BatchNormParams batch_norm;
   bool flatten_hwc = false;
-  UnaryFunction unary;   // kUnary
-  char binary_op = '+';  // kBinary: '+', '-', '*' or '/'
+  UnaryFunction unary;                 // kUnary
+  char binary_op = '+';                // kBinary: '+', '-', '*' or '/'
+  int64_t resize_h = 1, resize_w = 1;  // kResize: output = input * factor
 };
 
 struct Graph {

@@ -29,6 +29,15 @@ void qs8_mul__portable(size_t count, const MulParams& p, const int8_t* a, const 
 void qs8_mul_broadcast__portable(size_t batch, size_t spatial, size_t channels, const MulParams& p, const int8_t* a,
                                  const int8_t* b, int8_t* output, pthreadpool_t pool = nullptr);
 
+// One input's slice of a channel concatenation: qs8_concat__ref's rule and shapes (a copy, with
+// the clamp, when the multiplier is 1 and the zero points are equal). pool: as for qs8_add__portable.
+void qs8_concat__portable(size_t rows, size_t channels, size_t output_channels, size_t channel_offset,
+                          const ConcatParams& p, const int8_t* input, int8_t* output, pthreadpool_t pool = nullptr);
+
+// Nearest-neighbour upsampling: qs8_resize_nearest__ref (a copy). pool: as for qs8_add__portable.
+void qs8_resize_nearest__portable(const ResizeGeometry& g, const int8_t* input, int8_t* output,
+                                  pthreadpool_t pool = nullptr);
+
 // Float to int8: out[i] = requantize_float(x[i] / scale, zero_point, -128, 127), NaN -> zero_point
 // (real 0). The runtime's input quantisation.
 void qs8_quantize__portable(size_t count, float scale, int32_t zero_point, const float* x, int8_t* output);

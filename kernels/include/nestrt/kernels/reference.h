@@ -103,6 +103,27 @@ struct SoftmaxParams {
 };
 void qs8_softmax__ref(size_t rows, size_t channels, const SoftmaxParams& p, const int8_t* input, int8_t* output);
 
+// One input of a channel concatenation (the last axis): writes the input's channels into its
+// slice [channel_offset, channel_offset + channels) of every output row of output_channels,
+// requantised y = clamp(round_half_even(float(x - z_in) * multiplier) + zo). A Concat operator is
+// one call per input. With multiplier 1 and z_in == zo the formula copies (then clamps).
+struct ConcatParams {
+  int32_t input_zero_point = 0, output_zero_point = 0;
+  float multiplier = 1.f;  // input_scale / output_scale
+  int32_t output_min = -128, output_max = 127;
+};
+// input is [rows, channels]; output is [rows, output_channels].
+void qs8_concat__ref(size_t rows, size_t channels, size_t output_channels, size_t channel_offset, const ConcatParams& p,
+                     const int8_t* input, int8_t* output);
+
+// Nearest-neighbour upsampling by integer factors: input [batch, in_h, in_w, channels], output
+// [batch, in_h * scale_h, in_w * scale_w, channels], y[n, oy, ox, c] = x[n, oy / scale_h, ox / scale_w, c].
+struct ResizeGeometry {
+  size_t batch = 1, in_h = 0, in_w = 0, channels = 0;
+  size_t scale_h = 1, scale_w = 1;
+};
+void qs8_resize_nearest__ref(const ResizeGeometry& g, const int8_t* input, int8_t* output);
+
 struct PoolGeometry {
   int batch = 1;
   int in_h = 0, in_w = 0, channels = 0;
