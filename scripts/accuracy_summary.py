@@ -111,8 +111,8 @@ def main():
         off_scale = sorted((p for p in points if p[3] < floor), key=lambda p: -p[3])
         if off_scale:
             lines = [f"{lbl}: {a:.2f}% at {b / 1024:.0f} KiB" for lbl, _, b, a in off_scale]
-            ax.text(0.01, 0.98, "below the axis (drawn on its edge):\n" + "\n".join(lines), transform=ax.transAxes,
-                    fontsize=6.5, va="top", ha="left", bbox=dict(facecolor="white", alpha=0.85, edgecolor="0.8"))
+            ax.text(0.5, 0.03, "below the axis (drawn on its edge):\n" + "\n".join(lines), transform=ax.transAxes,
+                    fontsize=6.5, va="bottom", ha="center", bbox=dict(facecolor="white", alpha=0.85, edgecolor="0.8"))
         if args.levels:  # graded switching: `nestrt eval --levels` of one nested file
             # Levels that share a footprint (the low planes release whole pages) are one budget:
             # nestrt_switch_budget picks the first of them, so that is the one drawn.
