@@ -18,7 +18,8 @@ namespace nestrt::kernels {
 void qs8_add__portable(size_t count, const AddParams& p, const int8_t* a, const int8_t* b, int8_t* output,
                        pthreadpool_t pool = nullptr);
 
-// y = table[x + 128]: qs8_lookup__ref. pool: as for qs8_add__portable.
+// y = table[x + 128]: qs8_lookup__ref; input and output must not overlap. pool: as for
+// qs8_add__portable.
 void qs8_lookup__portable(size_t count, const int8_t* table, const int8_t* input, int8_t* output,
                           pthreadpool_t pool = nullptr);
 
