@@ -118,14 +118,13 @@ NestedLayerWeights nest_layer(const Node& node, float input_scale, float output_
   return layer;
 }
 
-// The unary function tabulated for every int8 input: out[q + 128] = quantise(f(dequantise(q))),
-// rounding half to even and saturating (NaN, which no finite function of ours gives, maps to 0).
+// The unary function tabulated for every int8 input: out[q + 128] = quantise_bound(f(dequantise(q)))
+// (round half to even, saturating; NaN, which no finite function of ours gives, maps to 0).
 std::vector<int8_t> lookup_table(const UnaryFunction& f, const ActivationQuant& in, const ActivationQuant& out) {
   std::vector<int8_t> table(256);
   for (int q = -128; q <= 127; ++q) {
-    const float x = in.scale * static_cast<float>(q - in.zero_point);
-    const double y = std::nearbyint(static_cast<double>(f.apply(x)) / out.scale) + out.zero_point;
-    table[static_cast<size_t>(q + 128)] = std::isnan(y) ? int8_t{0} : static_cast<int8_t>(std::clamp(y, -128.0, 127.0));
+    const float y = f.apply(in.scale * static_cast<float>(q - in.zero_point));
+    table[static_cast<size_t>(q + 128)] = std::isnan(y) ? int8_t{0} : quantise_bound(y, out);
   }
   return table;
 }
@@ -240,8 +239,7 @@ QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& rang
         break;
       case OpKind::kMul:
         op.code = fb::OpCode::Mul;
-        op.mul_multiplier =
-            static_cast<float>(double{in_quant.scale} * quant_of(node.inputs[1]).scale / out_quant.scale);
+        op.mul_multiplier = requant_multiplier(in_quant.scale, quant_of(node.inputs[1]).scale, out_quant.scale);
         break;
       case OpKind::kSoftmax:
         op.code = fb::OpCode::Softmax;
