@@ -7,6 +7,7 @@
 #include <limits>
 #include <random>
 
+#include "isolated_shape_inference.h"
 #include "nestrt/converter/emit.h"
 #include "nestrt/converter/error.h"
 #include "nestrt/converter/float_executor.h"
@@ -116,6 +117,40 @@ TEST(Import, MalformedGraphThatCrashesOnnxShapeInferenceIsAnError) {
   b.output("c", 4);
   const std::string error = error_of<ConversionError>([&] { import_onnx_model(b.model(), "bad.onnx"); });
   EXPECT_NE(error.find("bad.onnx: ONNX shape inference crashed"), std::string::npos) << error;
+}
+
+// The child's inferred shapes reach the parent's model (the importer cross-checks its own shapes
+// against them).
+TEST(Import, ShapeInferenceInTheChildFillsTheParentsValueInfo) {
+  OnnxBuilder b;
+  b.input("x", {1, 3, 8, 8});
+  b.initializer("w", {4, 3, 3, 3}, random_floats(108, 5));
+  set_ints(b.node("Conv", {"x", "w"}, {"c"}, "conv"), "strides", {2, 2});
+  b.node("Relu", {"c"}, {"y"}, "relu");
+  b.output("y", 4);
+  onnx::ModelProto model = b.model();
+  infer_shapes_isolated(model, "m.onnx");
+  ASSERT_EQ(model.graph().value_info_size(), 1);
+  const auto& info = model.graph().value_info(0);
+  EXPECT_EQ(info.name(), "c");
+  std::vector<int64_t> dims;
+  for (const auto& d : info.type().tensor_type().shape().dim()) dims.push_back(d.dim_value());
+  EXPECT_EQ(dims, (std::vector<int64_t>{1, 4, 3, 3}));
+  EXPECT_EQ(model.graph().output(0).type().tensor_type().shape().dim_size(), 4);
+}
+
+// Inference runs in the child only; its exceptions come back to the parent with their message.
+TEST(Import, OnnxShapeInferenceErrorsFromTheChildNameTheProblem) {
+  OnnxBuilder b;
+  b.input("x", {1, 2, 2, 2});
+  b.node("Relu", {"x"}, {"y"}, "relu");
+  b.output("y", 4);
+  onnx::ModelProto model = b.model();
+  model.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(
+      onnx::TensorProto::INT64);  // Relu of a float is a float
+  const std::string error = error_of<ConversionError>([&] { import_onnx_model(model, "bad.onnx"); });
+  EXPECT_NE(error.find("bad.onnx: ONNX shape inference failed: "), std::string::npos) << error;
+  EXPECT_NE(error.find("type"), std::string::npos) << error;
 }
 
 TEST(Import, GraphCyclesAreRejected) {
