@@ -40,7 +40,7 @@ std::vector<Range> refine_ranges(const Graph& graph, const io::SampleSource& sam
   std::vector<ValueHistogram> histograms;
   histograms.reserve(minmax.size());
   for (const Range& r : minmax) histograms.emplace_back(r.min, r.max, kHistogramBins);
-  FloatExecutor executor(graph);
+  FloatExecutor executor(graph, options.engine);
   for (size_t s = 0; s < total; ++s) {
     const std::vector<std::vector<float>>& values = executor.run_all(samples.get(s));
     for (size_t v = 0; v < values.size(); ++v) histograms[v].add(values[v]);
@@ -68,7 +68,7 @@ std::vector<Range> calibrate(const Graph& graph, const io::SampleSource& samples
   const bool two_pass = options.method != RangeMethod::kMinMax;
   std::vector<Range> ranges(graph.values.size());
   std::vector<bool> seen(graph.values.size(), false);
-  FloatExecutor executor(graph);
+  FloatExecutor executor(graph, options.engine);
   for (size_t s = 0; s < total; ++s) {
     const std::vector<std::vector<float>>& values = executor.run_all(samples.get(s));
     for (size_t v = 0; v < values.size(); ++v) {

@@ -63,8 +63,9 @@ namespace {
 
 // The float model's outputs on the first `count` samples, [count, outputs], for comparisons with
 // other runtimes (scripts/check-onnxruntime.sh).
-void write_fp32_outputs(const Graph& graph, const io::SampleSource& samples, size_t count, const std::string& path) {
-  FloatExecutor executor(graph);
+void write_fp32_outputs(const Graph& graph, const io::SampleSource& samples, size_t count, FloatEngine engine,
+                        const std::string& path) {
+  FloatExecutor executor(graph, engine);
   io::FloatTensor outputs;
   outputs.shape = {static_cast<int64_t>(count), element_count(graph.value(graph.output).shape)};
   for (size_t i = 0; i < count; ++i) {
@@ -102,7 +103,8 @@ ConversionReport convert(const ConvertOptions& options, const ProgressFn& progre
                                  {input_shape[0], input_shape[1], input_shape[2], input_shape[3]}, preprocess);
   const size_t count =
       std::min(options.calibration_count == 0 ? samples.size() : options.calibration_count, samples.size());
-  if (!options.fp32_outputs_path.empty()) write_fp32_outputs(graph, samples, count, options.fp32_outputs_path);
+  if (!options.fp32_outputs_path.empty())
+    write_fp32_outputs(graph, samples, count, options.ranges.engine, options.fp32_outputs_path);
   const std::vector<Range> ranges = calibrate(graph, samples, count, progress, options.ranges);
   std::set<std::string> not_nested = options.not_nested;
   if (options.nest_none) {

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "nestrt/converter/error.h"
+#include "xnnpack_float_ops.h"
 
 namespace nestrt::converter {
 namespace {
@@ -90,7 +91,29 @@ void pool(const Node& node, bool average, const Shape& in_shape, const std::vect
 
 }  // namespace
 
-FloatExecutor::FloatExecutor(const Graph& graph) : graph_(graph), values_(graph.values.size()) {}
+const char* float_engine_name(FloatEngine engine) {
+  return engine == FloatEngine::kXnnpack ? "xnnpack" : "reference";
+}
+
+bool parse_float_engine(const std::string& text, FloatEngine* engine) {
+  for (FloatEngine e : {FloatEngine::kReference, FloatEngine::kXnnpack}) {
+    if (text == float_engine_name(e)) {
+      *engine = e;
+      return true;
+    }
+  }
+  return false;
+}
+
+FloatExecutor::FloatExecutor(const Graph& graph, FloatEngine engine) : graph_(graph), values_(graph.values.size()) {
+  if (engine == FloatEngine::kXnnpack) xnnpack_ = std::make_unique<XnnpackFloatOps>(graph);
+}
+
+FloatExecutor::~FloatExecutor() = default;
+
+size_t FloatExecutor::xnnpack_nodes() const {
+  return xnnpack_ ? xnnpack_->count() : 0;
+}
 
 std::vector<float> FloatExecutor::run(const std::vector<float>& input) {
   return run_all(input)[static_cast<size_t>(graph_.output)];
@@ -103,14 +126,14 @@ const std::vector<std::vector<float>>& FloatExecutor::run_all(const std::vector<
                           " values " + shape_string(in.shape) + ", got " + std::to_string(input.size()));
   }
   values_[static_cast<size_t>(graph_.input)] = input;
-  for (const Node& node : graph_.nodes) execute(node);
+  for (size_t n = 0; n < graph_.nodes.size(); ++n) execute(n);
   return values_;
 }
 
 const std::vector<float>& FloatExecutor::run_from(size_t first_node) {
   if (values_[static_cast<size_t>(graph_.input)].empty())
     throw ConversionError("float executor: run_from before run_all");
-  for (size_t n = first_node; n < graph_.nodes.size(); ++n) execute(graph_.nodes[n]);
+  for (size_t n = first_node; n < graph_.nodes.size(); ++n) execute(n);
   return values_[static_cast<size_t>(graph_.output)];
 }
 
@@ -121,12 +144,19 @@ void FloatExecutor::restore_from(const std::vector<std::vector<float>>& values, 
   }
 }
 
-void FloatExecutor::execute(const Node& node) {
+void FloatExecutor::execute(size_t index) {
+  const Node& node = graph_.nodes[index];
   const Shape& in_shape = graph_.value(node.inputs[0]).shape;
   const Shape& out_shape = graph_.value(node.output).shape;
   const std::vector<float>& in = values_[static_cast<size_t>(node.inputs[0])];
   std::vector<float>& out = values_[static_cast<size_t>(node.output)];
   out.assign(static_cast<size_t>(element_count(out_shape)), 0.0f);
+  if (xnnpack_ && xnnpack_->handles(index)) {
+    std::vector<const std::vector<float>*> inputs;
+    for (int v : node.inputs) inputs.push_back(&values_[static_cast<size_t>(v)]);
+    xnnpack_->run(index, inputs, out);
+    return;
+  }
   switch (node.op) {
     case OpKind::kConv: conv(node, in_shape, in, out_shape, out); break;
     case OpKind::kFullyConnected: fully_connected(node, in, out); break;

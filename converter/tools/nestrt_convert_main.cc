@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
       "(served alone in part mode) and a low part (added in full mode, exact int8).",
       "nestrt-convert"};
   ConvertOptions options;
-  std::string nest_text = "8:6", method_text = "nearest", range_text = "minmax", color, report_path;
+  std::string nest_text = "8:6", method_text = "nearest", range_text = "minmax", engine_text = "xnnpack", color,
+              report_path;
   bool quiet = false;
   app.add_option("model", options.input_path, "ONNX float model (.onnx)")->required()->check(CLI::ExistingFile);
   app.add_option("-o,--output", options.output_path, "output .nest file (written atomically)")->required();
@@ -85,6 +86,12 @@ int main(int argc, char** argv) {
                  "with --calib-method percentile: the share of values each range keeps, in percent")
       ->capture_default_str()
       ->check(CLI::Range(50.0, 100.0));
+  app.add_option("--float-engine", engine_text,
+                 "what runs the float model on the calibration samples: xnnpack (XNNPACK's f32 operators for "
+                 "convolution, fully connected, add and pooling; the rest in the reference) or reference (plain "
+                 "loops with double accumulation)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"xnnpack", "reference"}));
   app.add_option("--scale", options.scale, "pixel scale: x = (pixel * scale - mean[c]) / std[c]")
       ->capture_default_str();
   app.add_option("--mean", options.mean, "mean, one value or one per channel");
@@ -111,6 +118,7 @@ int main(int argc, char** argv) {
   parse_nesting(nest_text, options.nesting, options.nest_none);
   nestrt::converter::parse_nest_method(method_text, &options.nesting.method);
   nestrt::converter::parse_range_method(range_text, &options.ranges.method);
+  nestrt::converter::parse_float_engine(engine_text, &options.ranges.engine);
   options.not_nested.insert(not_nested.begin(), not_nested.end());
   if (color == "gray") options.color = Preprocess::Color::Gray;
   if (color == "rgb") options.color = Preprocess::Color::RGB;

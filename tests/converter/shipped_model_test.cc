@@ -67,21 +67,26 @@ TEST_P(ShippedModel, FloatExecutorMatchesTorchLogits) {
   const Graph imported = import_onnx_file(kModel);
   Graph normalised = imported;
   normalise(normalised);
-  FloatExecutor unfolded(imported), folded(normalised);
-  double worst_unfolded = 0.0, worst_folded = 0.0;
+  FloatExecutor unfolded(imported), folded(normalised), xnnpack(normalised, FloatEngine::kXnnpack);
+  EXPECT_GT(xnnpack.xnnpack_nodes(), normalised.nodes.size() / 2);
+  double worst_unfolded = 0.0, worst_folded = 0.0, worst_xnnpack = 0.0;
   for (int i = 0; i < 64; ++i) {
     const std::vector<float> x = test_image(images, i);
-    const std::vector<float> a = unfolded.run(x), b = folded.run(x);
+    const std::vector<float> a = unfolded.run(x), b = folded.run(x), c = xnnpack.run(x);
     for (size_t k = 0; k < 10; ++k) {
       const double expected = logits.data[static_cast<size_t>(i) * 10 + k];
       worst_unfolded = std::max(worst_unfolded, std::fabs(a[k] - expected));
       worst_folded = std::max(worst_folded, std::fabs(b[k] - expected));
+      worst_xnnpack = std::max(worst_xnnpack, std::fabs(c[k] - expected));
     }
   }
-  std::printf("max |logit - torch| over 64 images: %.3g (as imported), %.3g (BatchNormalization folded)\n",
-              worst_unfolded, worst_folded);
+  std::printf(
+      "max |logit - torch| over 64 images: %.3g (as imported), %.3g (BatchNormalization folded), %.3g (folded, "
+      "XNNPACK engine: %zu of %zu nodes)\n",
+      worst_unfolded, worst_folded, worst_xnnpack, xnnpack.xnnpack_nodes(), normalised.nodes.size());
   EXPECT_LT(worst_unfolded, 1e-4);
   EXPECT_LT(worst_folded, 1e-4);
+  EXPECT_LT(worst_xnnpack, 1e-4);
 }
 
 TEST_P(ShippedModel, ConvertedModelKeepsThePredictions) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "nestrt/converter/float_executor.h"
 #include "nestrt/converter/graph.h"
 
 namespace nestrt::io {
@@ -32,7 +33,8 @@ bool parse_range_method(const std::string& text, RangeMethod* method);
 
 struct RangeOptions {
   RangeMethod method = RangeMethod::kMinMax;
-  double percentile = 99.99;  // kPercentile only, in [50, 100]
+  double percentile = 99.99;                   // kPercentile only, in [50, 100]
+  FloatEngine engine = FloatEngine::kXnnpack;  // what runs the float graph on the samples
 };
 
 // Runs the float graph on the first `count` samples (all if count is 0 or larger than the source)
