@@ -50,6 +50,7 @@ class Importer {
 
   void import_conv(const onnx::NodeProto& proto, Node& node);
   void import_conv_transpose(const onnx::NodeProto& proto, Node& node);
+  void import_transpose(const onnx::NodeProto& proto, Node& node);  // of an activation
   void import_gemm(const onnx::NodeProto& proto, Node& node);
   void import_matmul(const onnx::NodeProto& proto, Node& node);
   void import_add(const onnx::NodeProto& proto, Node& node);
@@ -117,6 +118,7 @@ const std::map<std::string, Importer::Handler>& Importer::handlers() {
   static const std::map<std::string, Handler> table = {
       {"Conv", &Importer::import_conv},
       {"ConvTranspose", &Importer::import_conv_transpose},
+      {"Transpose", &Importer::import_transpose},
       {"Gemm", &Importer::import_gemm},
       {"MatMul", &Importer::import_matmul},
       {"Add", &Importer::import_add},
@@ -556,6 +558,48 @@ void Importer::import_conv_transpose(const onnx::NodeProto& proto, Node& node) {
     node.bias = b.floats;
   }
   node.output = add_value(proto.output(0), {1, out_channels, out_size[0], out_size[1]});
+}
+
+// A Transpose of an activation that moves only axes of size 1 keeps every element where it is:
+// a reshape. Any other changes the memory order, which the runtime's NHWC tensors cannot express.
+void Importer::import_transpose(const onnx::NodeProto& proto, Node& node) {
+  const int x = activation(proto, node, 0);
+  const Shape& in = shape_of(x);
+  const int64_t rank = static_cast<int64_t>(in.size());
+  std::vector<int64_t> reversed;
+  for (int64_t i = rank - 1; i >= 0; --i) reversed.push_back(i);
+  const std::vector<int64_t> perm = NodeAttributes(proto, where(node)).get_ints("perm", reversed);
+  std::string perm_text = "[";
+  for (size_t i = 0; i < perm.size(); ++i) perm_text += (i ? "," : "") + std::to_string(perm[i]);
+  perm_text += "]";
+  std::vector<int64_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  if (sorted != [&] {
+        std::vector<int64_t> identity(static_cast<size_t>(rank));
+        for (int64_t i = 0; i < rank; ++i) identity[static_cast<size_t>(i)] = i;
+        return identity;
+      }()) {
+    fail(node, "perm " + perm_text + " is not a permutation of the " + std::to_string(rank) + " axes of " +
+                   shape_string(in) + opset_note());
+  }
+  Shape out;
+  int64_t last_moved = -1;
+  bool keeps_order = true;
+  for (int64_t p : perm) {
+    out.push_back(in[static_cast<size_t>(p)]);
+    if (in[static_cast<size_t>(p)] == 1) continue;
+    keeps_order = keeps_order && p > last_moved;
+    last_moved = p;
+  }
+  if (!keeps_order) {
+    fail(node, "transposing " + shape_string(in) + " with perm " + perm_text + opset_note() +
+                   " is not supported: it reorders axes larger than 1, which the runtime's NHWC layout cannot "
+                   "express (only permutations that move size-1 axes, i.e. reshapes, and Transposes of constants "
+                   "are)");
+  }
+  node.op = OpKind::kReshape;
+  node.inputs = {x};
+  node.output = add_value(proto.output(0), out);
 }
 
 void Importer::make_fully_connected(Node& node, int input, std::vector<float> weights, int64_t out, int64_t in,

@@ -1,6 +1,7 @@
-// ConvTranspose (zero insertion + a stride-1 Conv over the flipped kernel): the float lowering
-// against a direct scatter-form ConvTranspose written here, the int8 path end to end through the
-// converter and the runtime, and clear errors for what cannot be lowered.
+// ConvTranspose (zero insertion + a stride-1 Conv over the flipped kernel) and Transpose (folded
+// on constants, a reshape where it moves size-1 axes only): the float lowering against a direct
+// scatter-form ConvTranspose written here, the int8 path end to end through the converter and the
+// runtime, and clear errors for what cannot be lowered.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -296,6 +297,90 @@ TEST(ConvTranspose, UnloweredAttributesAreClearErrorsAndWriteNothing) {
   EXPECT_NE(e.find("width: an output of 12 from 11 needs a total padding of -1"), std::string::npos) << e;
   e = failure(d, [](onnx::NodeProto& n) { set_string(n, "auto_pad", "SAME_LOWER"); });  // 8 from 9: odd
   EXPECT_NE(e.find("height: an output of 8 from 9 needs a total padding of 1"), std::string::npos) << e;
+}
+
+TEST(Transpose, ConstantTransposesFold) {
+  // A Conv whose weight is a Transpose of an HWIO initializer, and a Gemm whose B is a Transpose
+  // (default perm: reversed) of an [N, K] initializer, against the same models with the weights
+  // transposed by hand.
+  const std::vector<float> hwio = random_floats(3 * 3 * 2 * 4, 41), nk = random_floats(4 * 5, 45);
+  std::vector<float> oihw(hwio.size()), kn(nk.size());
+  for (int h = 0; h < 3; ++h)
+    for (int w = 0; w < 3; ++w)
+      for (int i = 0; i < 2; ++i)
+        for (int o = 0; o < 4; ++o)
+          oihw[size_t(((o * 2 + i) * 3 + h) * 3 + w)] = hwio[size_t(((h * 3 + w) * 2 + i) * 4 + o)];
+  for (int n = 0; n < 5; ++n)
+    for (int k = 0; k < 4; ++k) kn[size_t(k * 5 + n)] = nk[size_t(n * 4 + k)];
+  const auto model = [&](bool folded) {
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, 5, 5});
+    if (folded) {
+      b.initializer("hwio", {3, 3, 2, 4}, hwio);
+      set_ints(b.node("Transpose", {"hwio"}, {"w"}, "to_oihw"), "perm", {3, 2, 0, 1});
+      b.initializer("nk", {5, 4}, nk);
+      b.node("Transpose", {"nk"}, {"kn"}, "to_kn");
+    } else {
+      b.initializer("w", {4, 2, 3, 3}, oihw);
+      b.initializer("kn", {4, 5}, kn);
+    }
+    b.initializer("b", {4}, {0.5f, -0.25f, 1.0f, 2.0f});
+    b.node("Conv", {"x", "w", "b"}, {"c"}, "conv");
+    b.node("GlobalAveragePool", {"c"}, {"g"}, "pool");
+    b.node("Flatten", {"g"}, {"f"}, "flatten");
+    b.node("Gemm", {"f", "kn"}, {"y"}, "fc");
+    b.output("y", 2);
+    return import_onnx_model(b.model(), "m.onnx");
+  };
+  const Graph a = model(true), p = model(false);
+  ASSERT_EQ(a.nodes.size(), 4u);
+  EXPECT_EQ(a.nodes[0].weight_shape, (Shape{4, 2, 3, 3}));
+  EXPECT_EQ(a.nodes[0].weights, oihw);
+  EXPECT_EQ(a.nodes[3].weights, p.nodes[3].weights);
+  FloatExecutor ea(a), ep(p);
+  const std::vector<float> x = random_floats(50, 42);
+  EXPECT_EQ(ea.run(x), ep.run(x));
+}
+
+TEST(Transpose, OfSizeOneAxesIsAReshapeOtherwiseAClearError) {
+  // GlobalAveragePool [1,3,1,1] -> Transpose (0,2,3,1) -> [1,1,1,3] -> Flatten -> Gemm.
+  const std::vector<float> w = random_floats(6, 43);
+  OnnxBuilder b(13);
+  b.input("x", {1, 3, 4, 4});
+  b.node("GlobalAveragePool", {"x"}, {"g"}, "pool");
+  set_ints(b.node("Transpose", {"g"}, {"t"}, "to_nhwc"), "perm", {0, 2, 3, 1});
+  b.node("Flatten", {"t"}, {"f"}, "flatten");
+  b.initializer("w", {2, 3}, w);
+  set_int(b.node("Gemm", {"f", "w"}, {"y"}, "fc"), "transB", 1);
+  b.output("y", 2);
+  Graph g = import_onnx_model(b.model(), "m.onnx");
+  ASSERT_EQ(g.nodes.size(), 4u);
+  EXPECT_EQ(g.nodes[1].op, OpKind::kReshape);
+  EXPECT_EQ(g.value(g.nodes[1].output).shape, (Shape{1, 1, 1, 3}));
+  normalise(g);
+  FloatExecutor executor(g);
+  const std::vector<float> x = random_floats(48, 44);
+  const std::vector<float> y = executor.run(x);
+  for (int o = 0; o < 2; ++o) {
+    double want = 0.0;
+    for (int c = 0; c < 3; ++c) {
+      double mean = 0.0;
+      for (int i = 0; i < 16; ++i) mean += x[size_t(c * 16 + i)];
+      want += w[size_t(o * 3 + c)] * mean / 16.0;
+    }
+    EXPECT_NEAR(y[size_t(o)], want, 1e-5);
+  }
+
+  OnnxBuilder bad(11);
+  bad.input("x", {1, 3, 4, 5});
+  set_ints(bad.node("Transpose", {"x"}, {"y"}, "nchw_to_nhwc"), "perm", {0, 2, 3, 1});
+  bad.output("y", 4);
+  std::string e = error_of<ConversionError>([&] { import_onnx_model(bad.model(), "m.onnx"); });
+  EXPECT_NE(e.find("Transpose node 'nchw_to_nhwc': transposing [1,3,4,5] with perm [0,2,3,1] (opset 11) is not "
+                   "supported"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("NHWC layout cannot express"), std::string::npos) << e;
 }
 
 }  // namespace
