@@ -181,6 +181,43 @@ ConstantTensor fold_squeeze(const onnx::NodeProto& node, const ConstantTensor& x
   return out;
 }
 
+// Any rank: out[j] = x[i] where out's index along axis a is x's index along perm[a].
+ConstantTensor fold_transpose(const onnx::NodeProto& node, const ConstantTensor& x, const FoldingContext& c) {
+  const size_t rank = x.dims.size();
+  std::vector<int64_t> reversed;
+  for (size_t i = rank; i-- > 0;) reversed.push_back(static_cast<int64_t>(i));
+  const std::vector<int64_t> perm = NodeAttributes(node, c.where).get_ints("perm", reversed);
+  std::vector<bool> seen(rank, false);
+  for (int64_t p : perm) {
+    if (perm.size() != rank || p < 0 || p >= static_cast<int64_t>(rank) || seen[static_cast<size_t>(p)]) {
+      fail(c, "perm is not a permutation of the " + std::to_string(rank) + " axes of the constant " +
+                  shape_string(x.dims));
+    }
+    seen[static_cast<size_t>(p)] = true;
+  }
+  ConstantTensor out;
+  out.integral = x.integral;
+  for (int64_t p : perm) out.dims.push_back(x.dims[static_cast<size_t>(p)]);
+  // Strides of x in out's axis order; walk out's elements in order with an odometer.
+  std::vector<size_t> stride(rank, 1), x_stride(rank, 1);
+  for (size_t a = rank; a-- > 1;) x_stride[a - 1] = x_stride[a] * static_cast<size_t>(x.dims[a]);
+  for (size_t a = 0; a < rank; ++a) stride[a] = x_stride[static_cast<size_t>(perm[a])];
+  const size_t count = x.floats.size();
+  std::vector<size_t> index(rank, 0);
+  size_t from = 0;
+  for (size_t n = 0; n < count; ++n) {
+    out.floats.push_back(x.floats[from]);
+    if (x.integral) out.ints.push_back(x.ints[from]);
+    for (size_t a = rank; a-- > 0;) {
+      from += stride[a];
+      if (++index[a] < static_cast<size_t>(out.dims[a])) break;
+      from -= stride[a] * index[a];
+      index[a] = 0;
+    }
+  }
+  return out;
+}
+
 ConstantTensor fold_arithmetic(const std::string& op, const ConstantTensor& a, const ConstantTensor& b,
                                const FoldingContext& c) {
   const size_t na = a.floats.size(), nb = b.floats.size();
@@ -217,7 +254,7 @@ ConstantTensor fold_arithmetic(const std::string& op, const ConstantTensor& a, c
 
 bool is_foldable_op(const std::string& op_type) {
   static const std::set<std::string> kOps = {"Shape",   "Cast", "Slice", "Concat", "Gather", "Unsqueeze",
-                                             "Squeeze", "Add",  "Sub",   "Mul",    "Div"};
+                                             "Squeeze", "Add",  "Sub",   "Mul",    "Div",    "Transpose"};
   return kOps.count(op_type) != 0;
 }
 
@@ -252,6 +289,7 @@ std::optional<ConstantTensor> fold_constant(const onnx::NodeProto& node, const F
     return fold_gather(node, x, *inputs[1], c);
   }
   if (op == "Unsqueeze" || op == "Squeeze") return fold_squeeze(node, x, c, inputs, op == "Unsqueeze");
+  if (op == "Transpose") return fold_transpose(node, x, c);
   if (inputs.size() != 2 || inputs[1] == nullptr) fail(c, op + " needs two inputs");
   return fold_arithmetic(op, x, *inputs[1], c);
 }

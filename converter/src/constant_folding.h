@@ -25,7 +25,7 @@ struct FoldingContext {
 };
 
 // True for the op types fold_constant may evaluate (Shape, Cast, Slice, Concat, Gather, Unsqueeze,
-// Squeeze, and arithmetic on constants).
+// Squeeze, Transpose (any rank), and arithmetic on constants).
 bool is_foldable_op(const std::string& op_type);
 
 // The node's output when every input it reads is a constant (Shape: an activation of static

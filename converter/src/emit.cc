@@ -86,6 +86,9 @@ std::pair<fb::OpOptions, flatbuffers::Offset<void>> build_options(flatbuffers::F
       return {fb::OpOptions::ConcatOptions, fb::CreateConcatOptionsDirect(b, &op.concat_multipliers).Union()};
     case fb::OpCode::Resize:
       return {fb::OpOptions::ResizeOptions, fb::CreateResizeOptions(b, op.resize_h, op.resize_w).Union()};
+    case fb::OpCode::ZeroInsert:
+      return {fb::OpOptions::ZeroInsertOptions,
+              fb::CreateZeroInsertOptions(b, op.zero_insert_h, op.zero_insert_w).Union()};
     case fb::OpCode::FullyConnected:
     case fb::OpCode::Reshape: break;
   }

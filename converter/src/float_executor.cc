@@ -238,6 +238,15 @@ void FloatExecutor::execute(size_t index) {
                 in[static_cast<size_t>((c * in_h + y / node.resize_h) * in_w + x / node.resize_w)];
       break;
     }
+    case OpKind::kZeroInsert: {  // out is all zeros; the input lands at multiples of the strides
+      const int64_t in_h = in_shape[2], in_w = in_shape[3], out_h = out_shape[2], out_w = out_shape[3];
+      for (int64_t c = 0; c < in_shape[1]; ++c)
+        for (int64_t y = 0; y < in_h; ++y)
+          for (int64_t x = 0; x < in_w; ++x)
+            out[static_cast<size_t>((c * out_h + y * node.zero_insert_h) * out_w + x * node.zero_insert_w)] =
+                in[static_cast<size_t>((c * in_h + y) * in_w + x)];
+      break;
+    }
     case OpKind::kReshape:
       if (!node.flatten_hwc) {
         out = in;

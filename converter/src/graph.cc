@@ -33,6 +33,7 @@ const char* op_kind_name(OpKind op) {
     case OpKind::kSoftmax: return "Softmax";
     case OpKind::kConcat: return "Concat";
     case OpKind::kResize: return "Resize";
+    case OpKind::kZeroInsert: return "ZeroInsert";
   }
   return "?";
 }

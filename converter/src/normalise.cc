@@ -245,6 +245,7 @@ void normalise(Graph& graph) {
       case OpKind::kSoftmax:
       case OpKind::kConcat:
       case OpKind::kResize:
+      case OpKind::kZeroInsert:
       case OpKind::kRelu:  // lowered to kUnary above
       case OpKind::kClip: break;
       case OpKind::kBinary:

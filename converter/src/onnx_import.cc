@@ -6,6 +6,7 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +49,8 @@ class Importer {
   void cross_check_shapes() const;
 
   void import_conv(const onnx::NodeProto& proto, Node& node);
+  void import_conv_transpose(const onnx::NodeProto& proto, Node& node);
+  void import_transpose(const onnx::NodeProto& proto, Node& node);  // of an activation
   void import_gemm(const onnx::NodeProto& proto, Node& node);
   void import_matmul(const onnx::NodeProto& proto, Node& node);
   void import_add(const onnx::NodeProto& proto, Node& node);
@@ -82,6 +85,7 @@ class Importer {
                             std::vector<float> bias);
 
   std::string where(const Node& node) const { return source_ + ": " + node.onnx_op + " node '" + node.name + "'"; }
+  std::string opset_note() const { return " (opset " + std::to_string(graph_.opset) + ")"; }
   [[noreturn]] void fail(const Node& node, const std::string& message) const {
     throw ConversionError(where(node) + ": " + message);
   }
@@ -113,6 +117,8 @@ class Importer {
 const std::map<std::string, Importer::Handler>& Importer::handlers() {
   static const std::map<std::string, Handler> table = {
       {"Conv", &Importer::import_conv},
+      {"ConvTranspose", &Importer::import_conv_transpose},
+      {"Transpose", &Importer::import_transpose},
       {"Gemm", &Importer::import_gemm},
       {"MatMul", &Importer::import_matmul},
       {"Add", &Importer::import_add},
@@ -415,6 +421,185 @@ void Importer::import_conv(const onnx::NodeProto& proto, Node& node) {
     node.bias = b.floats;
   }
   node.output = add_value(proto.output(0), {1, out_channels, h.output, wd.output});
+}
+
+// ConvTranspose as zero insertion (strides > 1) followed by a stride-1 Conv with the same
+// dilation over the kernel flipped in both spatial axes, in and out channels swapped per group,
+// padded by dilation * (kernel - 1) - pad at the beginning and dilation * (kernel - 1) - pad +
+// output_padding at the end: out[y * s - pad_begin + k * d] += w[k] * x[y] becomes
+// out[o] = sum_k z[o - (d * (K - 1) - pad_begin) + k * d] * w[K - 1 - k] with z[y * s] = x[y].
+void Importer::import_conv_transpose(const onnx::NodeProto& proto, Node& node) {
+  const int x = activation(proto, node, 0);
+  require_rank(node, x, 4);
+  const ConstantTensor& w = constant(proto, node, 1, "weight");
+  if (w.dims.size() != 4) {
+    fail(node, "weight has shape " + shape_string(w.dims) + "; only 2-D transposed convolution is supported");
+  }
+  const Shape in = shape_of(x);
+  const NodeAttributes attrs(proto, where(node));
+  const int64_t groups = attrs.get_int("group", 1);
+  // ConvTranspose weights are [C_in, C_out / groups, KH, KW].
+  if (groups <= 0 || w.dims[0] != in[1] || in[1] % groups != 0 || w.dims[1] <= 0) {
+    fail(node, "weight " + shape_string(w.dims) + " with group=" + std::to_string(groups) +
+                   " does not fit an input with " + std::to_string(in[1]) + " channels (expected [" +
+                   std::to_string(in[1]) + ", C_out/group, KH, KW])");
+  }
+  const int64_t in_per_group = in[1] / groups, out_per_group = w.dims[1], out_channels = out_per_group * groups;
+  const std::vector<int64_t> kernel = attrs.get_ints("kernel_shape", {w.dims[2], w.dims[3]}, 2);
+  if (kernel[0] != w.dims[2] || kernel[1] != w.dims[3]) fail(node, "kernel_shape does not match the weight shape");
+  const std::vector<int64_t> strides = attrs.get_ints("strides", {1, 1}, 2);
+  const std::vector<int64_t> dilations = attrs.get_ints("dilations", {1, 1}, 2);
+  const std::vector<int64_t> pads = attrs.get_ints("pads", {0, 0, 0, 0}, 4);
+  const std::vector<int64_t> output_padding = attrs.get_ints("output_padding", {0, 0}, 2);
+  const bool has_output_shape = attrs.has("output_shape");
+  const std::vector<int64_t> output_shape = attrs.get_ints("output_shape", {}, has_output_shape ? 2 : 0);
+  const std::string auto_pad = attrs.get_string("auto_pad", "NOTSET");
+  if (auto_pad != "NOTSET" && auto_pad != "VALID" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER" &&
+      !auto_pad.empty()) {
+    fail(node, "unknown auto_pad '" + auto_pad + "'" + opset_note());
+  }
+  constexpr int64_t kLimit = int64_t{1} << 20;
+  int64_t pad_begin[2], pad_end[2], out_size[2];
+  for (int a = 0; a < 2; ++a) {
+    const char* axis = a == 0 ? "height" : "width";
+    const int64_t k = kernel[a], s = strides[a], d = dilations[a], op = output_padding[a];
+    if (k < 1 || k > kLimit || d < 1 || d > kLimit || s < 1 || s > 64 || op < 0 || op > kLimit || pads[a] < 0 ||
+        pads[a] > kLimit || pads[a + 2] < 0 || pads[a + 2] > kLimit) {
+      fail(node, std::string(axis) + ": kernel " + std::to_string(k) + ", stride " + std::to_string(s) + ", dilation " +
+                     std::to_string(d) + ", pads " + std::to_string(pads[a]) + "/" + std::to_string(pads[a + 2]) +
+                     ", output_padding " + std::to_string(op) +
+                     " are not supported (kernel and dilation positive, stride 1..64, pads and output_padding "
+                     "non-negative)" +
+                     opset_note());
+    }
+    const int64_t extent = (k - 1) * d + 1, full = s * (in[2 + a] - 1) + op + extent;
+    if (has_output_shape || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      // Pads that give the requested size (output_shape, or input * stride for SAME_*). The ONNX
+      // specification and ONNX Runtime put an odd total's extra pixel on opposite sides, so only
+      // even totals are accepted.
+      const int64_t target = has_output_shape ? output_shape[static_cast<size_t>(a)] : in[2 + a] * s;
+      const int64_t total = full - target;
+      if (target <= 0 || total < 0 || total % 2 != 0) {
+        fail(node, std::string(axis) + ": an output of " + std::to_string(target) + " from " + std::to_string(full) +
+                       " needs a total padding of " + std::to_string(total) +
+                       ", which is not supported (only a non-negative, even total: the ONNX specification and "
+                       "ONNX Runtime disagree on where an odd one goes)" +
+                       opset_note());
+      }
+      pad_begin[a] = pad_end[a] = total / 2;
+    } else if (auto_pad == "VALID") {
+      pad_begin[a] = pad_end[a] = 0;
+    } else {
+      pad_begin[a] = pads[a];
+      pad_end[a] = pads[a + 2];
+    }
+    out_size[a] = full - pad_begin[a] - pad_end[a];
+    if (out_size[a] <= 0) {
+      fail(node, std::string(axis) + ": pads " + std::to_string(pad_begin[a]) + "/" + std::to_string(pad_end[a]) +
+                     " leave no output" + opset_note());
+    }
+    if (pad_begin[a] > extent - 1 || pad_end[a] > extent - 1 + op) {
+      fail(node, std::string(axis) + ": pads " + std::to_string(pad_begin[a]) + "/" + std::to_string(pad_end[a]) +
+                     " exceed dilation * (kernel - 1) = " + std::to_string(extent - 1) +
+                     " (+ output_padding at the end): the lowering to a Conv would need negative padding "
+                     "(cropping), which is not supported" +
+                     opset_note());
+    }
+  }
+
+  int conv_input = x;
+  if (strides[0] > 1 || strides[1] > 1) {
+    Node zeros;
+    zeros.op = OpKind::kZeroInsert;
+    zeros.name = node.name + "/zero_insert";
+    zeros.onnx_op = node.onnx_op;
+    zeros.inputs = {x};
+    zeros.zero_insert_h = strides[0];
+    zeros.zero_insert_w = strides[1];
+    std::string value = proto.output(0) + "/zero_insert";
+    while (values_by_name_.count(value) != 0 || used_names_.count(value) != 0 || is_constant(value)) value += "_";
+    zeros.output = add_value(value, {1, in[1], (in[2] - 1) * strides[0] + 1, (in[3] - 1) * strides[1] + 1});
+    conv_input = zeros.output;
+    graph_.nodes.push_back(std::move(zeros));
+  }
+
+  node.op = OpKind::kConv;
+  node.inputs = {conv_input};
+  const int64_t kh = kernel[0], kw = kernel[1];
+  node.conv = {1,
+               1,
+               dilations[0],
+               dilations[1],
+               dilations[0] * (kh - 1) - pad_begin[0],
+               dilations[1] * (kw - 1) - pad_begin[1],
+               dilations[0] * (kh - 1) - pad_end[0] + output_padding[0],
+               dilations[1] * (kw - 1) - pad_end[1] + output_padding[1],
+               groups};
+  // Conv weights [C_out, C_in / groups, KH, KW] from [C_in, C_out / groups, KH, KW], flipped.
+  node.weight_shape = {out_channels, in_per_group, kh, kw};
+  node.weights.assign(w.floats.size(), 0.0f);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t o = 0; o < out_per_group; ++o)
+      for (int64_t i = 0; i < in_per_group; ++i)
+        for (int64_t ky = 0; ky < kh; ++ky)
+          for (int64_t kx = 0; kx < kw; ++kx) {
+            const int64_t from =
+                (((g * in_per_group + i) * out_per_group + o) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx);
+            const int64_t to = (((g * out_per_group + o) * in_per_group + i) * kh + ky) * kw + kx;
+            node.weights[static_cast<size_t>(to)] = w.floats[static_cast<size_t>(from)];
+          }
+  node.bias.assign(static_cast<size_t>(out_channels), 0.0f);
+  if (has_input(proto, 2)) {
+    const ConstantTensor& b = constant(proto, node, 2, "bias");
+    if (static_cast<int64_t>(b.floats.size()) != out_channels) {
+      fail(node, "bias has " + std::to_string(b.floats.size()) + " values for " + std::to_string(out_channels) +
+                     " output channels");
+    }
+    node.bias = b.floats;
+  }
+  node.output = add_value(proto.output(0), {1, out_channels, out_size[0], out_size[1]});
+}
+
+// A Transpose of an activation that moves only axes of size 1 keeps every element where it is:
+// a reshape. Any other changes the memory order, which the runtime's NHWC tensors cannot express.
+void Importer::import_transpose(const onnx::NodeProto& proto, Node& node) {
+  const int x = activation(proto, node, 0);
+  const Shape& in = shape_of(x);
+  const int64_t rank = static_cast<int64_t>(in.size());
+  std::vector<int64_t> reversed;
+  for (int64_t i = rank - 1; i >= 0; --i) reversed.push_back(i);
+  const std::vector<int64_t> perm = NodeAttributes(proto, where(node)).get_ints("perm", reversed);
+  std::string perm_text = "[";
+  for (size_t i = 0; i < perm.size(); ++i) perm_text += (i ? "," : "") + std::to_string(perm[i]);
+  perm_text += "]";
+  std::vector<int64_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  if (sorted != [&] {
+        std::vector<int64_t> identity(static_cast<size_t>(rank));
+        for (int64_t i = 0; i < rank; ++i) identity[static_cast<size_t>(i)] = i;
+        return identity;
+      }()) {
+    fail(node, "perm " + perm_text + " is not a permutation of the " + std::to_string(rank) + " axes of " +
+                   shape_string(in) + opset_note());
+  }
+  Shape out;
+  int64_t last_moved = -1;
+  bool keeps_order = true;
+  for (int64_t p : perm) {
+    out.push_back(in[static_cast<size_t>(p)]);
+    if (in[static_cast<size_t>(p)] == 1) continue;
+    keeps_order = keeps_order && p > last_moved;
+    last_moved = p;
+  }
+  if (!keeps_order) {
+    fail(node, "transposing " + shape_string(in) + " with perm " + perm_text + opset_note() +
+                   " is not supported: it reorders axes larger than 1, which the runtime's NHWC layout cannot "
+                   "express (only permutations that move size-1 axes, i.e. reshapes, and Transposes of constants "
+                   "are)");
+  }
+  node.op = OpKind::kReshape;
+  node.inputs = {x};
+  node.output = add_value(proto.output(0), out);
 }
 
 void Importer::make_fully_connected(Node& node, int input, std::vector<float> weights, int64_t out, int64_t in,

@@ -180,8 +180,10 @@ QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& rang
   for (const Node& node : graph.nodes) {
     const ActivationQuant in_quant = quant_of(node.inputs[0]);
     const Range& range = ranges.at(static_cast<size_t>(node.output));
-    // MaxPool, Reshape and Resize move values without changing them: same quantisation, no requantisation.
-    const bool reuse = node.op == OpKind::kMaxPool || node.op == OpKind::kReshape || node.op == OpKind::kResize;
+    // MaxPool, Reshape, Resize and ZeroInsert move values without changing them (ZeroInsert's zeros
+    // are the zero point): same quantisation, no requantisation.
+    const bool reuse = node.op == OpKind::kMaxPool || node.op == OpKind::kReshape || node.op == OpKind::kResize ||
+                       node.op == OpKind::kZeroInsert;
     add_tensor(node.output, reuse                         ? in_quant
                             : node.op == OpKind::kSoftmax ? kSoftmaxOutput
                                                           : quantise_activation(range.min, range.max));
@@ -253,6 +255,11 @@ QuantisedModel quantise_graph(const Graph& graph, const std::vector<Range>& rang
         op.code = fb::OpCode::Resize;
         op.resize_h = static_cast<int32_t>(node.resize_h);
         op.resize_w = static_cast<int32_t>(node.resize_w);
+        break;
+      case OpKind::kZeroInsert:
+        op.code = fb::OpCode::ZeroInsert;
+        op.zero_insert_h = static_cast<int32_t>(node.zero_insert_h);
+        op.zero_insert_w = static_cast<int32_t>(node.zero_insert_w);
         break;
       default:
         throw ConversionError(graph.source_path + ": " + graph.describe(node) +

@@ -197,6 +197,9 @@ class MetadataValidator {
       case fb::OpCode::Resize:
         if (op->options_as_ResizeOptions() == nullptr) fail(where + " needs ResizeOptions");
         break;
+      case fb::OpCode::ZeroInsert:
+        if (op->options_as_ZeroInsertOptions() == nullptr) fail(where + " needs ZeroInsertOptions");
+        break;
       default: break;
     }
     if (op->output_min() > op->output_max()) fail(where + " has output_min above output_max");

@@ -19,8 +19,8 @@ namespace fb = nestrt::fb;
 using kernels::NestMode;
 
 // Conv2D (groups == 1) and FullyConnected run on the active variant's GEMM path, depthwise
-// convolution on its depthwise kernel (AVX2, AVX512-VNNI or NEON), add, mul, lookup, concat, resize
-// and pooling on
+// convolution on its depthwise kernel (AVX2, AVX512-VNNI or NEON), add, mul, lookup, concat, resize,
+// zero insertion and pooling on
 // the portable vectorised kernels (every variant but ref, which runs the reference kernels
 // throughout), all on the session's threads; softmax (a classifier's [N, classes]) runs the
 // reference kernel on the calling thread. Every variant gives the reference's bits.
@@ -127,6 +127,15 @@ void run_op(const GraphPlan& plan, const OpPlan& op, NestMode mode, kernels::Var
         kernels::qs8_resize_nearest__ref(op.resize, in, out);
       }
       break;
+    case fb::OpCode::ZeroInsert: {
+      const auto zero_point = static_cast<int8_t>(op.activation.input_zero_point);
+      if (variant != kernels::Variant::kRef) {
+        kernels::qs8_zero_insert__portable(op.zero_insert, zero_point, in, out, pool);
+      } else {
+        kernels::qs8_zero_insert__ref(op.zero_insert, zero_point, in, out);
+      }
+      break;
+    }
   }
 }
 

@@ -116,6 +116,7 @@ class PlanBuilder {
       case fb::OpCode::Softmax: softmax_plan(op, p); break;
       case fb::OpCode::Concat: concat_plan(op, p); break;
       case fb::OpCode::Resize: resize_plan(op, p); break;
+      case fb::OpCode::ZeroInsert: zero_insert_plan(op, p); break;
     }
     return p;
   }
@@ -362,6 +363,39 @@ class PlanBuilder {
     }
     p.resize = {static_cast<size_t>(in.shape[0]), static_cast<size_t>(in.shape[1]),  static_cast<size_t>(in.shape[2]),
                 static_cast<size_t>(in.shape[3]), static_cast<size_t>(o->scale_h()), static_cast<size_t>(o->scale_w())};
+  }
+
+  void zero_insert_plan(const fb::Operator& op, OpPlan& p) {
+    expect_inputs(p, "ZeroInsert", 1);
+    const fb::ZeroInsertOptions* o = op.options_as_ZeroInsertOptions();
+    if (o == nullptr) fail(p.label(), "ZeroInsert needs ZeroInsertOptions");
+    for (const auto& [axis, stride] : {std::pair{"stride_h", o->stride_h()}, std::pair{"stride_w", o->stride_w()}}) {
+      if (stride < 1 || stride > 64) {
+        fail(p.label(), std::string("ZeroInsert ") + axis + " " + std::to_string(stride) + " lies outside [1, 64]");
+      }
+    }
+    const TensorInfo& in = tensor(p.inputs[0]);
+    if (in.shape.size() != 4) {
+      fail(p.label(), "ZeroInsert needs an NHWC (rank-4) input, got " + shape_string(in.shape));
+    }
+    const int64_t out_h = int64_t{in.shape[1] - 1} * o->stride_h() + 1,
+                  out_w = int64_t{in.shape[2] - 1} * o->stride_w() + 1;
+    if (out_h > INT32_MAX || out_w > INT32_MAX) fail(p.label(), "ZeroInsert output is too large");
+    expect_shape(p, p.output, {in.shape[0], static_cast<int32_t>(out_h), static_cast<int32_t>(out_w), in.shape[3]},
+                 "output");
+    const TensorInfo& out = tensor(p.output);
+    if (in.scale != out.scale || in.zero_point != out.zero_point) {
+      fail(p.label(), "ZeroInsert must keep the quantisation: input scale " + std::to_string(in.scale) +
+                          " zero point " + std::to_string(in.zero_point) + ", output scale " +
+                          std::to_string(out.scale) + " zero point " + std::to_string(out.zero_point));
+    }
+    if (op.output_min() != -128 || op.output_max() != 127) {
+      fail(p.label(),
+           "ZeroInsert copies values: a fused clamp (output_min/output_max other than -128/127) is not supported");
+    }
+    p.zero_insert = {static_cast<size_t>(in.shape[0]),   static_cast<size_t>(in.shape[1]),
+                     static_cast<size_t>(in.shape[2]),   static_cast<size_t>(in.shape[3]),
+                     static_cast<size_t>(o->stride_h()), static_cast<size_t>(o->stride_w())};
   }
 
   void pool_plan(const fb::Operator& op, OpPlan& p) {

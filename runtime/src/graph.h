@@ -46,6 +46,7 @@ struct OpPlan {
   std::vector<size_t> concat_channels;
   size_t concat_rows = 0, concat_output_channels = 0;
   kernels::ResizeGeometry resize;
+  kernels::ZeroInsertGeometry zero_insert;  // the fill value is the input's zero point (activation.input_zero_point)
   int fc_in = 0, fc_out = 0, fc_batch = 1;
   kernels::NestedPlanes planes;  // weighted ops
   kernels::ChannelQuant full_quant, part_quant;

@@ -77,7 +77,7 @@ XnnpackBackend::XnnpackBackend(const GraphPlan& plan, int8_t* const* tensors, pt
     if (!fits_int8(op.activation.output_min) || !fits_int8(op.activation.output_max))
       unsupported("activation clamp outside int8");
     if (op.code == fb::OpCode::Lookup || op.code == fb::OpCode::Mul || op.code == fb::OpCode::Softmax ||
-        op.code == fb::OpCode::Concat || op.code == fb::OpCode::Resize) {
+        op.code == fb::OpCode::Concat || op.code == fb::OpCode::Resize || op.code == fb::OpCode::ZeroInsert) {
       unsupported(std::string(fb::EnumNameOpCode(op.code)) +
                   " is not supported by the xnnpack backend (use the native backend)");
     }
@@ -214,7 +214,8 @@ void XnnpackBackend::build(size_t index, bool part, bool read_weights) {
     case fb::OpCode::Mul:
     case fb::OpCode::Softmax:
     case fb::OpCode::Concat:
-    case fb::OpCode::Resize: return;  // refused by the constructor
+    case fb::OpCode::Resize:
+    case fb::OpCode::ZeroInsert: return;  // refused by the constructor
   }
   ops_[index].op.reset(created);
   ops_[index].part = part;

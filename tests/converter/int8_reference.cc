@@ -215,6 +215,17 @@ void Int8Reference::run_operator(const fb::Operator& op, const LayerParams& para
       (void)ih;
       break;
     }
+    case fb::OpCode::ZeroInsert: {  // the zero point everywhere, the input at multiples of the strides
+      const auto* z = op.options_as_ZeroInsertOptions();
+      const int ih = is.Get(1), iw = is.Get(2), ch = is.Get(3), ow = os.Get(2);
+      std::fill(y.begin(), y.end(), static_cast<int8_t>(zp_in));
+      for (int iy = 0; iy < ih; ++iy)
+        for (int ix = 0; ix < iw; ++ix)
+          for (int c = 0; c < ch; ++c)
+            y[static_cast<size_t>(((iy * z->stride_h()) * ow + ix * z->stride_w()) * ch + c)] =
+                x[static_cast<size_t>((iy * iw + ix) * ch + c)];
+      break;
+    }
     case fb::OpCode::Softmax: {
       const auto* table = op.options_as_SoftmaxOptions()->exp_table();
       const size_t classes = static_cast<size_t>(is.Get(1));

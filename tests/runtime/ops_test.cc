@@ -1,7 +1,8 @@
-// The Lookup, Mul, Softmax, Concat and Resize operators through the C API: a tiny model using the
-// first three (Mul broadcasting a [1,1,1,C] tensor) and one concatenating three differently
-// quantised tensors, one of them upsampled, each against an independent computation on the
-// reference and the best kernel variant and on several threads; the XNNPACK backend's refusal;
+// The Lookup, Mul, Softmax, Concat, Resize and ZeroInsert operators through the C API: a tiny
+// model using the first three (Mul broadcasting a [1,1,1,C] tensor), one concatenating three
+// differently quantised tensors, one of them upsampled, and a zero insertion, each against an
+// independent computation on the reference and the best kernel variant and on several threads; the
+// XNNPACK backend's refusal;
 // and malformed files failing to load with a message naming the operator and the problem.
 #include <gtest/gtest.h>
 
@@ -390,6 +391,77 @@ TEST(ConcatResizeBadModelTest, ResizeScaleOutOfRangeQuantisationChangeOrWrongOut
   spec = {};
   spec.up_shape = {1, 2, 4, 11};
   expect_concat_rejected(spec, "up", "output shape [1,2,4,11] should be [1,2,4,12]");
+}
+
+// ZeroInsert (write_zero_insert_model): input pixel (y, x) lands at (y * stride_h, x * stride_w),
+// every other output element is the zero point (real 0).
+using nestrt::testing::write_zero_insert_model;
+using nestrt::testing::ZeroInsertModelSpec;
+
+TEST(ZeroInsertModelTest, InputOnTheStrideGridZerosBetween) {
+  for (auto [sh, sw] : {std::pair{2, 3}, std::pair{1, 2}, std::pair{3, 1}, std::pair{1, 1}}) {
+    TempPath path("zero_insert.nest");
+    ZeroInsertModelSpec spec;
+    spec.stride_h = sh, spec.stride_w = sw;
+    write_zero_insert_model(path.str(), spec);
+    nestrt_model* model = nestrt::testing::load_model(path.str(), NESTRT_MODE_FULL);
+    ASSERT_NE(model, nullptr);
+    const int oh = 2 * sh + 1, ow = 3 * sw + 1;
+    std::vector<float> x(60);  // NCHW [1, 5, 3, 4] on the input grid
+    for (int i = 0; i < 60; ++i)
+      x[size_t(i)] = spec.input_scale * float((i * 71 + 5) % 256 - 128 - spec.input_zero_point);
+    std::vector<float> want(size_t(5 * oh * ow), 0.f);  // NCHW; the zeros dequantise to exactly 0
+    for (int c = 0; c < 5; ++c)
+      for (int y = 0; y < 3; ++y)
+        for (int xx = 0; xx < 4; ++xx) want[size_t((c * oh + y * sh) * ow + xx * sw)] = x[size_t((c * 3 + y) * 4 + xx)];
+    for (nestrt::kernels::Variant variant : {nestrt::kernels::Variant::kRef, nestrt::kernels::best_variant()}) {
+      nestrt::kernels::set_variant(variant);
+      for (uint32_t threads : {1u, 2u, 3u}) {
+        SCOPED_TRACE(std::string(nestrt::kernels::variant_name(variant)) + ", " + std::to_string(threads) +
+                     " thread(s), strides " + std::to_string(sh) + "x" + std::to_string(sw));
+        EXPECT_EQ(run(model, x, want.size(), threads), want);
+      }
+    }
+    nestrt::kernels::reset_variant();
+    nestrt_model_release(model);
+  }
+}
+
+TEST(ZeroInsertModelTest, XnnpackBackendRefusesZeroInsert) {
+  TempPath path("zero_insert_xnnpack.nest");
+  write_zero_insert_model(path.str());
+  expect_xnnpack_refuses(path.str(), "zeros", "ZeroInsert");
+}
+
+void expect_zero_insert_rejected(const ZeroInsertModelSpec& spec, const std::string& problem) {
+  TempPath path("zero_insert_bad.nest");
+  write_zero_insert_model(path.str(), spec);
+  expect_file_rejected(path.str(), "zeros", problem);
+}
+
+TEST(ZeroInsertBadModelTest, StrideOutOfRangeQuantisationChangeClampOrWrongOutputShape) {
+  ZeroInsertModelSpec spec;
+  spec.out_shape = {1, 5, 10, 5};
+  spec.stride_h = 0;
+  expect_zero_insert_rejected(spec, "ZeroInsert stride_h 0 lies outside [1, 64]");
+  spec.stride_h = 2;
+  spec.stride_w = 65;
+  expect_zero_insert_rejected(spec, "ZeroInsert stride_w 65 lies outside [1, 64]");
+  spec = {};
+  spec.options = "";
+  expect_zero_insert_rejected(spec, "needs ZeroInsertOptions");
+  spec = {};
+  spec.output_scale = 0.5f;
+  expect_zero_insert_rejected(spec, "ZeroInsert must keep the quantisation");
+  spec = {};
+  spec.output_zero_point = 0;
+  expect_zero_insert_rejected(spec, "ZeroInsert must keep the quantisation");
+  spec = {};
+  spec.output_min = -100;
+  expect_zero_insert_rejected(spec, "a fused clamp (output_min/output_max other than -128/127) is not supported");
+  spec = {};
+  spec.out_shape = {1, 6, 10, 5};  // (3 - 1) * 2 + 1 = 5 rows, not 3 * 2
+  expect_zero_insert_rejected(spec, "output shape [1,6,10,5] should be [1,5,10,5]");
 }
 
 }  // namespace

@@ -142,4 +142,30 @@ void write_concat_model(const std::string& path, const ConcatModelSpec& s) {
   format::write_model_file(path, {b.GetBufferPointer(), b.GetSize()}, {});
 }
 
+void write_zero_insert_model(const std::string& path, const ZeroInsertModelSpec& s) {
+  flatbuffers::FlatBufferBuilder b;
+  const std::vector<int32_t> out_shape =
+      s.out_shape.empty() ? std::vector<int32_t>{1, 2 * s.stride_h + 1, 3 * s.stride_w + 1, 5} : s.out_shape;
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors = {
+      tensor(b, "input", {1, 3, 4, 5}, s.input_scale, s.input_zero_point),
+      tensor(b, "zeros", out_shape, s.output_scale, s.output_zero_point),
+  };
+  auto io = [&](std::vector<int32_t> v) { return b.CreateVector(v); };
+  std::pair<fb::OpOptions, flatbuffers::Offset<void>> options = {fb::OpOptions::NONE, 0};
+  if (s.options == "ZeroInsertOptions") {
+    options = {fb::OpOptions::ZeroInsertOptions, fb::CreateZeroInsertOptions(b, s.stride_h, s.stride_w).Union()};
+  }
+  std::vector<flatbuffers::Offset<fb::Operator>> ops = {
+      fb::CreateOperator(b, b.CreateString("zeros"), fb::OpCode::ZeroInsert, io({0}), io({1}), options.first,
+                         options.second, 0, s.output_min, s.output_max),
+  };
+  const auto graph = fb::CreateGraph(b, b.CreateVector(tensors), b.CreateVector(ops), io({0}), io({1}));
+  const std::vector<int32_t> input_nchw = {1, 5, 3, 4};
+  const auto model =
+      fb::CreateModel(b, fb::CreateNesting(b, 8, 6), graph, b.CreateVector(input_nchw), fb::CreatePreprocessDirect(b),
+                      0, fb::CreateProvenanceDirect(b, "ops_model test builder"));
+  fb::FinishModelBuffer(b, model);
+  format::write_model_file(path, {b.GetBufferPointer(), b.GetSize()}, {});
+}
+
 }  // namespace nestrt::testing

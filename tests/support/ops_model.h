@@ -62,4 +62,17 @@ std::vector<int8_t> concat_model_table(int which);
 
 void write_concat_model(const std::string& path, const ConcatModelSpec& spec = {});
 
+// A third model, for ZeroInsert: input [1,3,4,5] (NHWC) -> ZeroInsert 'zeros' -> output
+// [1, 2 * stride_h + 1, 3 * stride_w + 1, 5] (unless out_shape says otherwise).
+struct ZeroInsertModelSpec {
+  float input_scale = 0.25f, output_scale = 0.25f;
+  int input_zero_point = -3, output_zero_point = -3;
+  int stride_h = 2, stride_w = 3;
+  std::vector<int32_t> out_shape;             // empty: the shape the strides give
+  std::string options = "ZeroInsertOptions";  // "": none
+  int8_t output_min = -128, output_max = 127;
+};
+
+void write_zero_insert_model(const std::string& path, const ZeroInsertModelSpec& spec = {});
+
 }  // namespace nestrt::testing

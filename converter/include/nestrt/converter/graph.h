@@ -26,13 +26,15 @@ enum class OpKind {
   kMaxPool,
   kAveragePool,
   kGlobalAveragePool,
-  kReshape,  // reinterpretation; flatten_hwc: flattens a spatial map in HWC order (see normalise)
-  kUnary,    // y = unary(x) elementwise: HardSigmoid, arithmetic with a scalar constant, chains of them
-  kMul,      // a * b; b has a's shape or is [1, C, 1, 1] against a [1, C, H, W] a (squeeze-excite)
-  kBinary,   // a (binary_op) b of two activations; only as part of a unary function (see normalise)
-  kSoftmax,  // over the last axis of a [1, C] value
-  kConcat,   // two or more activations along the channel axis (1)
-  kResize,   // nearest upsampling of [1, C, H, W] by integer factors (resize_h, resize_w)
+  kReshape,     // reinterpretation; flatten_hwc: flattens a spatial map in HWC order (see normalise)
+  kUnary,       // y = unary(x) elementwise: HardSigmoid, arithmetic with a scalar constant, chains of them
+  kMul,         // a * b; b has a's shape or is [1, C, 1, 1] against a [1, C, H, W] a (squeeze-excite)
+  kBinary,      // a (binary_op) b of two activations; only as part of a unary function (see normalise)
+  kSoftmax,     // over the last axis of a [1, C] value
+  kConcat,      // two or more activations along the channel axis (1)
+  kResize,      // nearest upsampling of [1, C, H, W] by integer factors (resize_h, resize_w)
+  kZeroInsert,  // [1, C, H, W] -> [1, C, (H-1)*zero_insert_h+1, (W-1)*zero_insert_w+1]: the input at
+                // multiples of the strides, zeros between (ConvTranspose's stride, before its Conv)
 };
 const char* op_kind_name(OpKind op);
 
@@ -89,9 +91,10 @@ struct Node {
   Activation activation;
   BatchNormParams batch_norm;
   bool flatten_hwc = false;
-  UnaryFunction unary;                 // kUnary
-  char binary_op = '+';                // kBinary: '+', '-', '*' or '/'
-  int64_t resize_h = 1, resize_w = 1;  // kResize: output = input * factor
+  UnaryFunction unary;                           // kUnary
+  char binary_op = '+';                          // kBinary: '+', '-', '*' or '/'
+  int64_t resize_h = 1, resize_w = 1;            // kResize: output = input * factor
+  int64_t zero_insert_h = 1, zero_insert_w = 1;  // kZeroInsert: strides
 };
 
 struct Graph {

@@ -59,11 +59,12 @@ struct QuantOperator {
   PoolAttrs pool;             // pools (GlobalAveragePool: kernel = H x W)
   float pool_multiplier = 1;  // AveragePool2D, GlobalAveragePool: s_in / s_out
   float add_multipliers[2] = {1, 1};
-  float mul_multiplier = 1;               // Mul: s_a * s_b / s_out
-  std::vector<int8_t> lookup_table;       // Lookup: 256 outputs, for inputs -128..127
-  std::vector<float> softmax_exp_table;   // Softmax: exp(-s_in * d), d = 0..255
-  std::vector<float> concat_multipliers;  // Concat: s_i / s_out per input
-  int32_t resize_h = 1, resize_w = 1;     // Resize: upsampling factors
+  float mul_multiplier = 1;                      // Mul: s_a * s_b / s_out
+  std::vector<int8_t> lookup_table;              // Lookup: 256 outputs, for inputs -128..127
+  std::vector<float> softmax_exp_table;          // Softmax: exp(-s_in * d), d = 0..255
+  std::vector<float> concat_multipliers;         // Concat: s_i / s_out per input
+  int32_t resize_h = 1, resize_w = 1;            // Resize: upsampling factors
+  int32_t zero_insert_h = 1, zero_insert_w = 1;  // ZeroInsert: strides
   std::optional<NestedLayerWeights> weights;
   int8_t output_min = -128;
   int8_t output_max = 127;

@@ -39,6 +39,10 @@ void qs8_concat__portable(size_t rows, size_t channels, size_t output_channels, 
 void qs8_resize_nearest__portable(const ResizeGeometry& g, const int8_t* input, int8_t* output,
                                   pthreadpool_t pool = nullptr);
 
+// Zero insertion: qs8_zero_insert__ref (copies and fills). pool: as for qs8_add__portable.
+void qs8_zero_insert__portable(const ZeroInsertGeometry& g, int8_t zero_point, const int8_t* input, int8_t* output,
+                               pthreadpool_t pool = nullptr);
+
 // Float to int8: out[i] = requantize_float(x[i] / scale, zero_point, -128, 127), NaN -> zero_point
 // (real 0). The runtime's input quantisation.
 void qs8_quantize__portable(size_t count, float scale, int32_t zero_point, const float* x, int8_t* output);

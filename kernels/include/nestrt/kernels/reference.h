@@ -124,6 +124,18 @@ struct ResizeGeometry {
 };
 void qs8_resize_nearest__ref(const ResizeGeometry& g, const int8_t* input, int8_t* output);
 
+// Zero insertion (a transposed convolution's stride): input [batch, in_h, in_w, channels], output
+// [batch, (in_h - 1) * stride_h + 1, (in_w - 1) * stride_w + 1, channels] with
+// y[n, oy * stride_h, ox * stride_w, c] = x[n, oy, ox, c] and every other element zero_point (the
+// input's, which is the output's: real 0). Exact: values are copied.
+struct ZeroInsertGeometry {
+  size_t batch = 1, in_h = 0, in_w = 0, channels = 0;
+  size_t stride_h = 1, stride_w = 1;
+  size_t out_h() const { return in_h == 0 ? 0 : (in_h - 1) * stride_h + 1; }
+  size_t out_w() const { return in_w == 0 ? 0 : (in_w - 1) * stride_w + 1; }
+};
+void qs8_zero_insert__ref(const ZeroInsertGeometry& g, int8_t zero_point, const int8_t* input, int8_t* output);
+
 struct PoolGeometry {
   int batch = 1;
   int in_h = 0, in_w = 0, channels = 0;
