@@ -66,10 +66,12 @@ def main():
         "trunc86": by_name["truncate-8:6"]["part"],
         "trunc84": by_name["truncate-8:4"]["part"],
     }
-    # gptq (data-driven) separately, so the best-of keys above keep their data-free meaning.
-    for nest in ("8:6", "8:5", "8:4", "6:4"):
-        if f"gptq-{nest}" in by_name:
-            summary["gptq" + nest.replace(":", "")] = by_name[f"gptq-{nest}"]["part"]
+    # gptq (data-driven) and bitplane (floor split, midpoint part mode) separately, so the best-of
+    # keys above keep their meaning.
+    for method, key in (("gptq", "gptq"), ("bitplane", "bitplane")):
+        for nest in ("8:6", "8:5", "8:4", "6:4"):
+            if f"{method}-{nest}" in by_name:
+                summary[key + nest.replace(":", "")] = by_name[f"{method}-{nest}"]["part"]
     print(f"\n{'configuration':<26}{'bits/weight':>12}{'weight KiB':>12}{'top-1 %':>10}{'vs FP32':>10}")
     print(f"{'FP32':<26}{32:>12.2f}{weights * 4 / 1024:>12.2f}{fp32:>10.2f}{0:>+10.2f}")
     for label, _, nbytes, acc in points:
@@ -87,7 +89,8 @@ def main():
         import matplotlib.pyplot as plt
 
         styles = {"full": ("k", "s"), "separate": ("tab:gray", "D"), "nearest": ("tab:blue", "o"),
-                  "squant": ("tab:green", "^"), "gptq": ("tab:purple", "P"), "truncate": ("tab:red", "v")}
+                  "squant": ("tab:green", "^"), "gptq": ("tab:purple", "P"), "truncate": ("tab:red", "v"),
+                  "bitplane": ("tab:orange", "X")}
         fig, ax = plt.subplots(figsize=(8, 5))
         # Collapsed configurations (naive truncation) would squash the interesting range: they are
         # drawn on the bottom edge with their value in the label.

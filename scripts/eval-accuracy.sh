@@ -3,7 +3,7 @@
 # PaddleOCR's real text-orientation classifier (ppocr_cls: fetched by scripts/fetch-ocr-model.sh,
 # evaluated on text-line crops of opencv-doc images made by scripts/make_text_crops.py, upright
 # and rotated by 180 degrees), configuration by configuration: converts each ONNX model for each
-# nesting (8:6, 8:5, 8:4, 6:4) and method (nearest, squant, gptq, truncate), evaluates full and
+# nesting (8:6, 8:5, 8:4, 6:4) and method (nearest, squant, gptq, truncate, bitplane), evaluates full and
 # part mode on the test set with `nestrt eval --mode both`, and adds the separate-PTQ baselines (weights quantised directly to 6
 # and 4 bits: full mode of --nest 6:4 / 4:2). Writes build/accuracy/<model>/results.json and
 # docs/accuracy_<model>.png (accuracy against resident weight bytes), and prints one SUMMARY line
@@ -52,9 +52,11 @@ fi
 # name  nesting  method
 configs=(
   "nearest-8:6 8:6 nearest" "squant-8:6 8:6 squant" "gptq-8:6 8:6 gptq" "truncate-8:6 8:6 truncate"
-  "nearest-8:5 8:5 nearest" "squant-8:5 8:5 squant" "gptq-8:5 8:5 gptq"
+  "bitplane-8:6 8:6 bitplane"
+  "nearest-8:5 8:5 nearest" "squant-8:5 8:5 squant" "gptq-8:5 8:5 gptq" "bitplane-8:5 8:5 bitplane"
   "nearest-8:4 8:4 nearest" "squant-8:4 8:4 squant" "gptq-8:4 8:4 gptq" "truncate-8:4 8:4 truncate"
-  "nearest-6:4 6:4 nearest" "squant-6:4 6:4 squant" "gptq-6:4 6:4 gptq"
+  "bitplane-8:4 8:4 bitplane"
+  "nearest-6:4 6:4 nearest" "squant-6:4 6:4 squant" "gptq-6:4 6:4 gptq" "bitplane-6:4 6:4 bitplane"
   "nearest-4:2 4:2 nearest"
 )
 # Sets onnx, convert_args, eval_args and card (the JSON with fp32_test_top1) for one model.

@@ -16,7 +16,8 @@ inline std::vector<float> dequantised(const Node& node, const NestedLayerWeights
   std::vector<float> ohwi(w.high.size());
   for (size_t k = 0; k < ohwi.size(); ++k) {
     const size_t c = k / per_channel;
-    ohwi[k] = part ? w.part.weight_scale[c] * static_cast<float>(w.high[k])
+    const int8_t part_q = w.part_midpoint ? part_weight(w.high[k], NestMethod::kBitplane) : w.high[k];
+    ohwi[k] = part ? w.part.weight_scale[c] * static_cast<float>(part_q)
                    : w.full.weight_scale[c] * static_cast<float>(w.high[k] * (1 << low_bits) + w.low[k]);
   }
   if (node.op == OpKind::kFullyConnected) return ohwi;

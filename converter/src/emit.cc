@@ -39,6 +39,7 @@ fb::NestMethod nest_method(NestMethod method) {
     case NestMethod::kSquant: return fb::NestMethod::SQuant;
     case NestMethod::kTruncate: return fb::NestMethod::Truncate;
     case NestMethod::kGptq: return fb::NestMethod::Gptq;
+    case NestMethod::kBitplane: return fb::NestMethod::Bitplane;
   }
   return fb::NestMethod::Nearest;
 }

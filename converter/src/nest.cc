@@ -15,12 +15,14 @@ const char* nest_method_name(NestMethod method) {
     case NestMethod::kSquant: return "squant";
     case NestMethod::kTruncate: return "truncate";
     case NestMethod::kGptq: return "gptq";
+    case NestMethod::kBitplane: return "bitplane";
   }
   return "unknown";
 }
 
 bool parse_nest_method(const std::string& text, NestMethod* method) {
-  for (NestMethod m : {NestMethod::kNearest, NestMethod::kSquant, NestMethod::kTruncate, NestMethod::kGptq}) {
+  for (NestMethod m :
+       {NestMethod::kNearest, NestMethod::kSquant, NestMethod::kTruncate, NestMethod::kGptq, NestMethod::kBitplane}) {
     if (text == nest_method_name(m)) {
       *method = m;
       return true;
@@ -54,9 +56,9 @@ NestedPlanes nest_weights(std::span<const int8_t> q, std::span<const int32_t> oh
       throw ConversionError("internal error: weight " + std::to_string(q[i]) + " exceeds " +
                             std::to_string(config.total_bits) + " bits");
     }
-    // Arithmetic shift is floor division for negative q too.
-    planes.high[i] = config.method == NestMethod::kTruncate ? static_cast<int8_t>(q[i] >> config.low_bits())
-                                                            : nest_high(q[i], config);
+    // Arithmetic shift is floor division for negative q too (truncate and bitplane: the same split).
+    const bool floor = config.method == NestMethod::kTruncate || config.method == NestMethod::kBitplane;
+    planes.high[i] = floor ? static_cast<int8_t>(q[i] >> config.low_bits()) : nest_high(q[i], config);
   }
   if (config.method == NestMethod::kGptq && !(hessian && gptq_round(q, ohwi_shape, config, *hessian, planes.high))) {
     planes.method = NestMethod::kSquant;  // no usable calibration data: the data-free method
@@ -65,7 +67,9 @@ NestedPlanes nest_weights(std::span<const int8_t> q, std::span<const int32_t> oh
   for (size_t i = 0; i < q.size(); ++i) {
     const int low = q[i] - planes.high[i] * step;
     // Full mode must reproduce q exactly (design §4); low is signed and fits l + 1 bits.
-    if (low < -step || low >= step) {
+    // Bit-plane: low is the unsigned l-bit plane q & (2^l - 1).
+    const bool bitplane = planes.method == NestMethod::kBitplane;
+    if (low < -step || low >= step || (bitplane && low != (q[i] & (step - 1)))) {
       throw ConversionError("internal error: nesting of weight " + std::to_string(q[i]) + " is not exact");
     }
     planes.low[i] = static_cast<int8_t>(low);
@@ -78,13 +82,24 @@ NestedPlanes nest_weights(std::span<const int8_t> q, const NestConfig& config) {
   return nest_weights(q, shape, config);
 }
 
-float refit_part_scale(std::span<const int8_t> q, std::span<const int8_t> high, float full_scale,
+std::vector<int8_t> part_weights(std::span<const int8_t> high, NestMethod method) {
+  std::vector<int8_t> part(high.size());
+  for (size_t i = 0; i < high.size(); ++i) part[i] = part_weight(high[i], method);
+  return part;
+}
+
+float default_part_scale(float full_scale, const NestConfig& config) {
+  const int shift = config.method == NestMethod::kBitplane ? config.low_bits() - 1 : config.low_bits();
+  return static_cast<float>(std::ldexp(static_cast<double>(full_scale), shift));
+}
+
+float refit_part_scale(std::span<const int8_t> q, std::span<const int8_t> part, float full_scale,
                        const NestConfig& config) {
-  const float fallback = static_cast<float>(std::ldexp(static_cast<double>(full_scale), config.low_bits()));
+  const float fallback = default_part_scale(full_scale, config);
   double cross = 0.0, energy = 0.0;
   for (size_t i = 0; i < q.size(); ++i) {
-    cross += static_cast<double>(q[i]) * high[i];
-    energy += static_cast<double>(high[i]) * high[i];
+    cross += static_cast<double>(q[i]) * part[i];
+    energy += static_cast<double>(part[i]) * part[i];
   }
   if (energy == 0.0 || cross <= 0.0) return fallback;
   const float refit = static_cast<float>(static_cast<double>(full_scale) * cross / energy);

@@ -94,25 +94,27 @@ NestedLayerWeights nest_layer(const Node& node, float input_scale, float output_
     notes.push_back("layer '" + node.name + "': no usable calibration data for " + nest_method_name(nesting.method) +
                     ", nested with " + nest_method_name(planes.method));
   }
+  const std::vector<int8_t> part = converter::part_weights(planes.high, planes.method);
   std::vector<float> part_scales(static_cast<size_t>(channels));
   std::vector<float> full_weights(weights.size()), part_weights(weights.size());
   for (size_t c = 0; c < part_scales.size(); ++c) {
     const size_t begin = c * per_channel;
-    // Truncation is the naive baseline: its part scale stays s_c * 2^l.
-    part_scales[c] =
-        nesting.method == NestMethod::kTruncate
-            ? static_cast<float>(std::ldexp(static_cast<double>(quant.scales[c]), nesting.low_bits()))
-            : refit_part_scale(std::span(quant.q).subspan(begin, per_channel),
-                               std::span(planes.high).subspan(begin, per_channel), quant.scales[c], nesting);
+    // Truncation is the naive baseline: its part scale stays s_c * 2^l. Bit-plane part mode runs on
+    // 2 * high + 1 (the bucket midpoints) with the refit of s_c * 2^(l-1).
+    part_scales[c] = nesting.method == NestMethod::kTruncate
+                         ? default_part_scale(quant.scales[c], nesting)
+                         : refit_part_scale(std::span(quant.q).subspan(begin, per_channel),
+                                            std::span(part).subspan(begin, per_channel), quant.scales[c], nesting);
     for (size_t k = begin; k < begin + per_channel; ++k) {
       full_weights[k] = quant.scales[c] * quant.q[k];
-      part_weights[k] = part_scales[c] * planes.high[k];
+      part_weights[k] = part_scales[c] * part[k];
     }
   }
   layer.sqnr_full_db = sqnr_db(weights, full_weights);
   layer.sqnr_part_db = sqnr_db(weights, part_weights);
   layer.full = mode_params(quant.scales, node.bias, input_scale, output_scale);
   layer.part = mode_params(part_scales, node.bias, input_scale, output_scale);
+  layer.part_midpoint = planes.method == NestMethod::kBitplane;
   layer.high = std::move(planes.high);
   layer.low = std::move(planes.low);
   return layer;

@@ -56,9 +56,10 @@ int main(int argc, char** argv) {
   app.add_option("--nest-method", method_text,
                  "how the high part rounds: nearest (half to even), squant (nearest with error-balancing flips per "
                  "kernel and channel), gptq (floor or ceil chosen to minimise each layer's part-mode output error on "
-                 "the calibration samples; one more pass over them), truncate (floor, the naive baseline)")
+                 "the calibration samples; one more pass over them), truncate (floor, the naive baseline), bitplane "
+                 "(floor with l-bit low planes, part mode at the bucket midpoints 2*high+1 at half the step)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"nearest", "squant", "gptq", "truncate"}));
+      ->check(CLI::IsMember({"nearest", "squant", "gptq", "truncate", "bitplane"}));
   std::vector<std::string> not_nested;
   app.add_option("--no-nest", not_nested,
                  "keep this Conv/Gemm node (ONNX node name) at full precision in both modes: its weights stay whole "

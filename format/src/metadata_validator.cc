@@ -33,6 +33,8 @@ class MetadataValidator {
     if (nesting.method() > fb::NestMethod::MAX) {
       fail("unknown nesting method " + std::to_string(static_cast<int>(nesting.method())));
     }
+    bitplane_ = nesting.method() == fb::NestMethod::Bitplane;
+    model_low_bits_ = nesting.total_bits() - nesting.high_bits();
     tensor_count_ = graph->tensors()->size();
     for (uint32_t i = 0; i < tensor_count_; ++i) validate_tensor(i, graph->tensors()->Get(i));
     for (uint32_t i = 0; i < graph->operators()->size(); ++i) validate_operator(i, graph->operators()->Get(i));
@@ -140,6 +142,17 @@ class MetadataValidator {
     if (w->low_bits() < -1 || w->low_bits() > 7) {
       fail(where + " weights have low_bits " + std::to_string(w->low_bits()) + " (valid: -1 for the model's, 0..7)");
     }
+    // Bit-plane part mode decodes 2 * high + 1 on every nested layer: the high plane's coding must
+    // keep it inside int8, i.e. every value it can hold in [-64, 63].
+    if (bitplane_ && (w->low_bits() >= 0 ? w->low_bits() : model_low_bits_) > 0) {
+      const int lowest = w->high_width() == 0 ? w->high_offset() : w->high_offset() - (1 << (w->high_width() - 1));
+      const int highest = w->high_width() == 0 ? w->high_offset() : w->high_offset() + (1 << (w->high_width() - 1)) - 1;
+      if (lowest < -64 || highest > 63) {
+        fail(where + " high plane (width " + std::to_string(w->high_width()) + ", offset " +
+             std::to_string(w->high_offset()) + ") holds values outside [-64, 63]: bit-plane part mode's " +
+             "2 * high + 1 would leave int8");
+      }
+    }
     const auto channels = static_cast<uint32_t>(w->shape()->Get(0));
     validate_mode(where + " full-mode", w->full(), channels);
     validate_mode(where + " part-mode", w->part(), channels);
@@ -208,6 +221,8 @@ class MetadataValidator {
   const ModelFile& file_;
   const std::vector<SectionInfo>& sections_;
   uint32_t tensor_count_ = 0;
+  bool bitplane_ = false;   // Nesting.method Bitplane: part mode decodes 2 * high + 1
+  int model_low_bits_ = 0;  // n - h, for layers with low_bits -1
 };
 
 }  // namespace

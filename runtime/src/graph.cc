@@ -147,6 +147,9 @@ class PlanBuilder {
     p.planes.count = format::weight_element_count(w);
     p.planes.low_bits =
         w.low_bits() >= 0 ? w.low_bits() : model_.nesting()->total_bits() - model_.nesting()->high_bits();
+    // Bit-plane files: part mode runs on 2 * high + 1 (the validator keeps it inside int8); a layer
+    // kept out of nesting (low_bits 0) holds its whole weights in the high plane and decodes as is.
+    p.planes.part_midpoint = model_.nesting()->method() == fb::NestMethod::Bitplane && p.planes.low_bits > 0;
     auto quant = [](const fb::ModeParams& m) {
       return kernels::ChannelQuant{m.bias()->data(), m.multiplier()->data(), m.weight_zero_point()->data()};
     };

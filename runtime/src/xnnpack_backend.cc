@@ -39,10 +39,12 @@ bool fits_int8(int32_t v) {
   return v >= -128 && v <= 127;
 }
 
-// The range of the weights a mode decodes to: int8 in full mode, the high part's bits in part mode.
+// The range of the weights a mode decodes to: int8 in full mode, the high part's bits in part mode
+// (bit-plane nesting: 2 * high + 1, odd values in [-2^h + 1, 2^h - 1]).
 std::pair<int32_t, int32_t> weight_range(const kernels::NestedPlanes& planes, bool part) {
   if (!part) return {-128, 127};
   const int high_bits = 8 - planes.low_bits;
+  if (planes.part_midpoint) return {-(1 << high_bits) + 1, (1 << high_bits) - 1};
   return {-(1 << (high_bits - 1)), (1 << (high_bits - 1)) - 1};
 }
 

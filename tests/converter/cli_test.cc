@@ -61,6 +61,11 @@ TEST_F(Cli, HelpAndSuccess) {
   EXPECT_NE(gptq.output.find("nesting 8:4 gptq"), std::string::npos) << gptq.output;
   EXPECT_EQ(gptq.output.find("note:"), std::string::npos) << gptq.output;
 
+  EXPECT_NE(help.output.find("bitplane"), std::string::npos);
+  const CommandResult bitplane = run_convert(common() + " --nest 8:4 --nest-method bitplane --calib-count 4");
+  EXPECT_EQ(bitplane.exit_code, 0) << bitplane.output;
+  EXPECT_NE(bitplane.output.find("nesting 8:4 bitplane"), std::string::npos) << bitplane.output;
+
   const CommandResult quiet = run_convert(common() + " -q");
   EXPECT_EQ(quiet.exit_code, 0);
   EXPECT_EQ(quiet.output, "");
@@ -75,9 +80,9 @@ TEST_F(Cli, UsageErrorsExitWith2) {
       << nest.output;
   EXPECT_EQ(run_convert(common() + " --nest 9:4").exit_code, 2);
   EXPECT_EQ(run_convert(common() + " --nest 4:4").exit_code, 2);
-  const CommandResult method = run_convert(common() + " --nest-method bitplane");
+  const CommandResult method = run_convert(common() + " --nest-method bitwise");
   EXPECT_EQ(method.exit_code, 2);
-  EXPECT_NE(method.output.find("bitplane"), std::string::npos) << method.output;
+  EXPECT_NE(method.output.find("bitwise"), std::string::npos) << method.output;
   EXPECT_EQ(run_convert(common() + " --nest six").exit_code, 2);
   EXPECT_EQ(run_convert(common() + " --color purple").exit_code, 2);
   EXPECT_EQ(run_convert(common() + " --calib-count 0").exit_code, 2);

@@ -145,6 +145,102 @@ TEST(Convert, Int8ExecutionFollowsTheFloatModel) {
   EXPECT_GT(part_error, 0.0);  // part mode really runs on the 6-bit high parts
 }
 
+// Bit-plane nesting end to end: the file records the method, its planes are the floor split with
+// l-bit low parts, full mode is the int8 model (the same file as truncate's but for the method and
+// the part parameters), and part mode on 2 * high + 1 at the refitted s_c * 2^(l-1) follows the
+// float model at least as well as truncate's does, at 8:6 and 8:4. Also with one layer kept out
+// of nesting, whose part mode must then equal its full mode (no midpoint mapping).
+TEST(Convert, BitplanePartModeFollowsTheFloatModelAtLeastAsWellAsTruncate) {
+  TempDir dir;
+  ConvertOptions options = tiny_options(dir);
+  Graph graph = import_onnx_file(options.input_path);
+  normalise(graph);
+  FloatExecutor reference(graph);
+  std::vector<std::vector<float>> inputs, floats;
+  for (uint32_t seed = 0; seed < 20; ++seed) {
+    inputs.push_back(random_floats(64, 900 + seed, 0.0f, 1.0f));
+    floats.push_back(reference.run(inputs.back()));
+  }
+  auto squared_error = [&](const format::ModelFile& file, bool part) {
+    testing::Int8Reference int8(file, part);
+    double e = 0.0;
+    for (size_t s = 0; s < inputs.size(); ++s) {
+      const std::vector<float> y = int8.run(inputs[s]);
+      for (size_t i = 0; i < y.size(); ++i) e += std::pow(static_cast<double>(y[i]) - floats[s][i], 2);
+    }
+    return e;
+  };
+  for (int high : {6, 4}) {
+    SCOPED_TRACE("8:" + std::to_string(high));
+    const int l = 8 - high;
+    options.nesting = {8, high, NestMethod::kTruncate};
+    options.output_path = dir.file("truncate.nest");
+    convert(options);
+    options.nesting.method = NestMethod::kBitplane;
+    options.output_path = dir.file("bitplane.nest");
+    const ConversionReport report = convert(options);
+    EXPECT_EQ(report.nesting.method, NestMethod::kBitplane);
+    const auto truncate = format::ModelFile::open(dir.file("truncate.nest"));
+    const auto bitplane = format::ModelFile::open(dir.file("bitplane.nest"));
+    EXPECT_EQ(bitplane->model().nesting()->method(), fb::NestMethod::Bitplane);
+    const auto& ops = *bitplane->model().graph()->operators();
+    for (uint32_t i = 0; i < ops.size(); ++i) {
+      const fb::NestedWeights* w = ops.Get(i)->weights();
+      if (w == nullptr) continue;
+      SCOPED_TRACE(ops.Get(i)->name()->str());
+      const fb::NestedWeights* t = truncate->model().graph()->operators()->Get(i)->weights();
+      const std::vector<int8_t> high_values = nestrt::testing::high_plane_values(*bitplane, *w);
+      const std::vector<int8_t> low_values = nestrt::testing::low_plane_values(*bitplane, *w);
+      EXPECT_EQ(high_values, nestrt::testing::high_plane_values(*truncate, *t));
+      EXPECT_EQ(low_values, nestrt::testing::low_plane_values(*truncate, *t));
+      EXPECT_LE(w->low_width(), l);  // unsigned l-bit low parts (the coding centres them)
+      for (int8_t v : low_values) ASSERT_TRUE(v >= 0 && v < (1 << l));
+      const size_t channels = static_cast<size_t>(w->shape()->Get(0)), per_channel = high_values.size() / channels;
+      for (size_t c = 0; c < channels; ++c) {
+        // The stored part scale is the least-squares fit of the int8 weights by s * (2 * high + 1).
+        const double s_c = w->full()->weight_scale()->Get(static_cast<uint32_t>(c));
+        double cross = 0.0, energy = 0.0;
+        for (size_t k = c * per_channel; k < (c + 1) * per_channel; ++k) {
+          const int q = high_values[k] * (1 << l) + low_values[k], m = 2 * high_values[k] + 1;
+          cross += double(q) * m, energy += double(m) * m;
+        }
+        const double want = cross > 0 ? s_c * cross / energy : s_c * std::ldexp(1.0, l - 1);
+        EXPECT_NEAR(w->part()->weight_scale()->Get(static_cast<uint32_t>(c)), want, 1e-6 * want) << "channel " << c;
+        EXPECT_EQ(w->full()->weight_scale()->Get(static_cast<uint32_t>(c)),
+                  t->full()->weight_scale()->Get(static_cast<uint32_t>(c)));
+      }
+    }
+    EXPECT_EQ(squared_error(*bitplane, false), squared_error(*truncate, false)) << "full mode is the int8 model";
+    const double bitplane_part = squared_error(*bitplane, true), truncate_part = squared_error(*truncate, true);
+    std::printf("8:%d part-mode squared output error against float: bitplane %.4g, truncate %.4g\n", high,
+                bitplane_part, truncate_part);
+    EXPECT_LE(bitplane_part, truncate_part);
+    EXPECT_GT(bitplane_part, squared_error(*bitplane, false)) << "part mode really runs on the high parts";
+  }
+
+  // One layer out of nesting in a bit-plane file: low_bits 0, its whole int8 weights in an 8-bit
+  // high plane (which the loader accepts: no midpoint there), the same in both modes.
+  options.nesting = {8, 6, NestMethod::kBitplane};
+  options.output_path = dir.file("bitplane-nonest.nest");
+  options.not_nested = {"stem_conv"};
+  convert(options);
+  const auto kept = format::ModelFile::open(options.output_path);
+  const fb::NestedWeights* w = kept->model().graph()->operators()->Get(0)->weights();
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->low_bits(), 0);
+  EXPECT_EQ(w->high_width(), 8);
+  for (uint32_t c = 0; c < w->full()->weight_scale()->size(); ++c) {
+    EXPECT_EQ(w->part()->weight_scale()->Get(c), w->full()->weight_scale()->Get(c));
+  }
+  testing::Int8Reference full(*kept, false), part(*kept, true);
+  double differs = 0.0;
+  for (const auto& x : inputs) {
+    const std::vector<float> f = full.run(x), p = part.run(x);
+    for (size_t i = 0; i < f.size(); ++i) differs += std::fabs(f[i] - p[i]);
+  }
+  EXPECT_GT(differs, 0.0) << "the other layers are nested";
+}
+
 TEST(Convert, NestingMethodAndWidthReachTheFile) {
   TempDir dir;
   ConvertOptions options = tiny_options(dir);

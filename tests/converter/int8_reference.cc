@@ -44,9 +44,11 @@ Int8Reference::LayerParams Int8Reference::decode(const fb::NestedWeights& weight
   p.bias.assign(mode.bias()->begin(), mode.bias()->end());
   p.multiplier.assign(mode.multiplier()->begin(), mode.multiplier()->end());
   p.weights.resize(high.size());
+  // docs/format.md: a Bitplane file's part mode decodes 2 * high + 1 on every layer with l > 0.
+  const bool midpoint = model_.nesting()->method() == fb::NestMethod::Bitplane && l > 0;
   for (size_t i = 0; i < high.size(); ++i) {
     const int h = high[i];
-    const int q = part_mode_ ? h : h * (1 << l) + low[i];
+    const int q = part_mode_ ? (midpoint ? 2 * h + 1 : h) : h * (1 << l) + low[i];
     p.weights[i] = q - mode.weight_zero_point()->Get(static_cast<uint32_t>(i / per_channel));
   }
   return p;

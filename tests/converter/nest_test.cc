@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
+#include <span>
 
 #include "nestrt/converter/error.h"
+#include "nestrt/converter/quantise.h"
 
 namespace nestrt::converter {
 namespace {
@@ -58,13 +61,15 @@ TEST(Nest, RejectsUnsupportedConfigurations) {
 }
 
 TEST(Nest, MethodNamesRoundTrip) {
-  for (NestMethod m : {NestMethod::kNearest, NestMethod::kSquant, NestMethod::kTruncate, NestMethod::kGptq}) {
+  for (NestMethod m :
+       {NestMethod::kNearest, NestMethod::kSquant, NestMethod::kTruncate, NestMethod::kGptq, NestMethod::kBitplane}) {
     NestMethod parsed = NestMethod::kNearest;
     ASSERT_TRUE(parse_nest_method(nest_method_name(m), &parsed));
     EXPECT_EQ(parsed, m);
   }
+  EXPECT_STREQ(nest_method_name(NestMethod::kBitplane), "bitplane");
   NestMethod unused;
-  EXPECT_FALSE(parse_nest_method("bitplane", &unused));
+  EXPECT_FALSE(parse_nest_method("bit-plane", &unused));
 }
 
 TEST(Nest, TruncateIsFloorWithANonNegativeLowPart) {
@@ -80,6 +85,115 @@ TEST(Nest, TruncateIsFloorWithANonNegativeLowPart) {
       EXPECT_GE(planes.low[i], 0);
       EXPECT_LT(planes.low[i], step);
     }
+  }
+}
+
+// Every n-bit weight of an n:h bit-plane split: high is the arithmetic floor q >> l, low the
+// unsigned l-bit plane q & (2^l - 1), and full mode restores q exactly.
+TEST(Nest, BitplaneSplitsIntoFloorAndUnsignedLowBits) {
+  for (const NestConfig& config : {NestConfig{8, 6, NestMethod::kBitplane}, NestConfig{8, 5, NestMethod::kBitplane},
+                                   NestConfig{8, 4, NestMethod::kBitplane}, NestConfig{6, 4, NestMethod::kBitplane}}) {
+    const int n = config.total_bits, h = config.high_bits, l = config.low_bits(), qmax = (1 << (n - 1)) - 1;
+    std::vector<int8_t> q;
+    for (int v = -qmax; v <= qmax; ++v) q.push_back(static_cast<int8_t>(v));
+    const NestedPlanes planes = nest_weights(q, config);
+    EXPECT_EQ(planes.method, NestMethod::kBitplane);
+    for (size_t i = 0; i < q.size(); ++i) {
+      SCOPED_TRACE(std::to_string(n) + ":" + std::to_string(h) + " q=" + std::to_string(q[i]));
+      const int floor = static_cast<int>(std::floor(q[i] / std::ldexp(1.0, l)));
+      EXPECT_EQ(planes.high[i], floor);
+      EXPECT_EQ(planes.low[i], q[i] - floor * (1 << l));
+      EXPECT_GE(planes.low[i], 0);
+      EXPECT_LT(planes.low[i], 1 << l);
+      EXPECT_EQ(planes.high[i] * (1 << l) + planes.low[i], q[i]);
+      EXPECT_GE(planes.high[i], -(1 << (h - 1)));
+      EXPECT_LE(planes.high[i], (1 << (h - 1)) - 1);
+      // Part mode's weight 2 * high + 1 is odd and inside [-2^h + 1, 2^h - 1].
+      const int part = part_weight(planes.high[i], NestMethod::kBitplane);
+      EXPECT_EQ(part, 2 * floor + 1);
+      EXPECT_LE(std::abs(part), (1 << h) - 1);
+    }
+    // Same split as truncate; full mode identical.
+    const NestedPlanes truncate = nest_weights(q, {n, h, NestMethod::kTruncate});
+    EXPECT_EQ(planes.high, truncate.high);
+    EXPECT_EQ(planes.low, truncate.low);
+  }
+  EXPECT_EQ(part_weight(-3, NestMethod::kNearest), -3);  // every other method: high itself
+  EXPECT_EQ(part_weight(-3, NestMethod::kTruncate), -3);
+}
+
+// Part mode of a bit-plane channel against an independent midpoint dequantisation
+// s_c * 2^l * (floor(q / 2^l) + 1/2): the default part scale s_c * 2^(l-1) times 2 * high + 1 is it,
+// the least-squares refit is never worse, and both sit in the middle of the bucket, off by at most
+// half a high step from s_c * q.
+TEST(Nest, BitplanePartModeIsTheBucketMidpoint) {
+  std::mt19937 rng(3);
+  for (const NestConfig& config : {NestConfig{8, 6, NestMethod::kBitplane}, NestConfig{8, 5, NestMethod::kBitplane},
+                                   NestConfig{8, 4, NestMethod::kBitplane}, NestConfig{6, 4, NestMethod::kBitplane}}) {
+    const int l = config.low_bits(), qmax = (1 << (config.total_bits - 1)) - 1;
+    std::uniform_int_distribution<int> dist(-qmax, qmax);
+    for (int trial = 0; trial < 50; ++trial) {
+      std::vector<int8_t> q(1 + rng() % 200);
+      for (auto& v : q) v = static_cast<int8_t>(dist(rng));
+      const float s_c = 0.001f + static_cast<float>(rng() % 1000) * 1e-5f;
+      const NestedPlanes planes = nest_weights(q, config);
+      const std::vector<int8_t> part = part_weights(planes.high, NestMethod::kBitplane);
+      const float fixed = default_part_scale(s_c, config);
+      EXPECT_FLOAT_EQ(fixed, s_c * std::ldexp(1.0f, l - 1));
+      const float refit = refit_part_scale(q, part, s_c, config);
+      ASSERT_GT(refit, 0.0f);
+      double midpoint_error = 0.0, fixed_error = 0.0, refit_error = 0.0;
+      for (size_t i = 0; i < q.size(); ++i) {
+        const double step = std::ldexp(static_cast<double>(s_c), l);
+        const double midpoint = step * (std::floor(q[i] / std::ldexp(1.0, l)) + 0.5);
+        const double real = static_cast<double>(s_c) * q[i];
+        ASSERT_NEAR(static_cast<double>(fixed) * part[i], midpoint, 1e-6 * step * 128);
+        EXPECT_LE(std::fabs(midpoint - real), step / 2 + 1e-12);
+        midpoint_error += (midpoint - real) * (midpoint - real);
+        fixed_error += std::pow(static_cast<double>(fixed) * part[i] - real, 2);
+        refit_error += std::pow(static_cast<double>(refit) * part[i] - real, 2);
+      }
+      EXPECT_NEAR(fixed_error, midpoint_error, 1e-6 * midpoint_error + 1e-18);
+      EXPECT_LE(refit_error, midpoint_error * (1 + 1e-6) + 1e-18) << "trial " << trial;
+    }
+  }
+}
+
+// Gaussian weights quantised per channel as the converter does: bit-plane's part-mode weight error
+// (refit scale on 2 * high + 1) is below truncation's and close to nearest rounding's.
+TEST(Nest, BitplanePartErrorBeatsTruncateAndMatchesNearestOnGaussianWeights) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> gauss(0.0f, 0.05f);
+  constexpr int64_t kChannels = 32;
+  constexpr size_t kPerChannel = 288;  // 3x3x32
+  std::vector<float> w(kChannels * kPerChannel);
+  for (auto& v : w) v = gauss(rng);
+  for (const NestConfig& base : {NestConfig{8, 6}, NestConfig{8, 5}, NestConfig{8, 4}, NestConfig{6, 4}}) {
+    const ChannelQuant quant = quantise_weights(w, kChannels, base.total_bits);
+    auto error = [&](NestMethod method) {  // sum over channels of |w - s_part * part weight|^2
+      const NestConfig config{base.total_bits, base.high_bits, method};
+      double e = 0.0;
+      for (size_t c = 0; c < static_cast<size_t>(kChannels); ++c) {
+        const std::span<const int8_t> qc = std::span(quant.q).subspan(c * kPerChannel, kPerChannel);
+        const NestedPlanes planes = nest_weights(qc, config);
+        const std::vector<int8_t> part = part_weights(planes.high, method);
+        const float scale = method == NestMethod::kTruncate ? default_part_scale(quant.scales[c], config)
+                                                            : refit_part_scale(qc, part, quant.scales[c], config);
+        for (size_t k = 0; k < kPerChannel; ++k) {
+          const double d = static_cast<double>(w[c * kPerChannel + k]) - static_cast<double>(scale) * part[k];
+          e += d * d;
+        }
+      }
+      return e;
+    };
+    const double bitplane = error(NestMethod::kBitplane), truncate = error(NestMethod::kTruncate),
+                 nearest = error(NestMethod::kNearest);
+    SCOPED_TRACE(std::to_string(base.total_bits) + ":" + std::to_string(base.high_bits));
+    std::printf("%d:%d part-mode weight error: bitplane %.4g, nearest %.4g, truncate %.4g\n", base.total_bits,
+                base.high_bits, bitplane, nearest, truncate);
+    EXPECT_LT(bitplane, truncate / 2);
+    EXPECT_LT(bitplane, nearest * 1.15);
+    EXPECT_GT(bitplane, nearest * 0.7);
   }
 }
 

@@ -200,5 +200,28 @@ TEST(ModelFileTest, RejectsCorruptMetadataEvenWithAValidChecksum) {
   EXPECT_NE(std::string(e.what()).find("not a valid nestrt FlatBuffer"), std::string::npos) << e.what();
 }
 
+// A bit-plane file's part mode decodes 2 * high + 1: a nested layer's high-plane coding must keep
+// that inside int8. Packed (6-bit high planes at 8:6) it loads; one int8 per element (width 8,
+// values up to +-128 as far as the coding says) it is refused, naming the layer.
+TEST(ModelFileTest, BitplaneHighPlanesMustLeaveTheMidpointInsideInt8) {
+  TempPath path("bitplane.nest");
+  nestrt::testing::TinyModelSpec spec;
+  spec.bitplane = true;
+  spec.packed = true;
+  write_tiny_model(path.str(), spec);
+  EXPECT_EQ(ModelFile::open(path.str())->model().nesting()->method(), fb::NestMethod::Bitplane);
+  spec.packed = false;
+  write_tiny_model(path.str(), spec);
+  const auto e = open_error(path.str());
+  EXPECT_EQ(e.code(), ErrorCode::kBadMetadata);
+  EXPECT_NE(
+      std::string(e.what()).find("operator 0 'conv' high plane (width 8, offset 0) holds values outside [-64, 63]"),
+      std::string::npos)
+      << e.what();
+  spec.bitplane = false;  // any other method: width 8 is fine
+  write_tiny_model(path.str(), spec);
+  EXPECT_NO_THROW(ModelFile::open(path.str()));
+}
+
 }  // namespace
 }  // namespace nestrt::format

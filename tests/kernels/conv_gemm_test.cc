@@ -1,6 +1,7 @@
 // Conv2D / FullyConnected problems through qs8_conv2d_nested (the executor's path) with every
 // available variant against Variant::kRef, with equality: random geometries with padding, strides,
-// dilation, kernel sizes, batches, both modes and nestings 8:6, 8:5, 8:4.
+// dilation, kernel sizes, batches, both modes and nestings 8:6, 8:5, 8:4, nearest and bit-plane
+// (whose part mode decodes 2 * high + 1).
 #include <gtest/gtest.h>
 #include <pthreadpool.h>
 
@@ -30,7 +31,9 @@ struct Problem {
   std::vector<float> mult;
 };
 
-Problem random_problem(std::mt19937& rng, int high_bits, bool fc) {
+using testing::Split;
+
+Problem random_problem(std::mt19937& rng, int high_bits, bool fc, Split split) {
   std::uniform_int_distribution<int> pick(0, 1 << 20);
   auto in = [&](int lo, int hi) { return lo + pick(rng) % (hi - lo + 1); };
   ConvGeometry g;
@@ -49,8 +52,9 @@ Problem random_problem(std::mt19937& rng, int high_bits, bool fc) {
     g.out_w = conv_output_size(g.in_w, g.kernel_w, g.stride_w, g.dilation_w, g.pad_left, pad_right);
   }
   const size_t k = size_t(g.kernel_h) * g.kernel_w * g.in_c;
-  Problem p{g, {in(-128, 127), in(-128, 127), -128, 127}, {}, testing::RandomNested(g.out_c * k, 8, high_bits, rng), {},
-            {}};
+  Problem p{g,  {in(-128, 127), in(-128, 127), -128, 127},
+            {}, testing::RandomNested(g.out_c * k, 8, high_bits, rng, split),
+            {}, {}};
   if (in(0, 3) == 0) p.a.output_min = p.a.output_zero_point;  // fused ReLU now and then
   p.input.resize(size_t(g.batch) * g.in_h * g.in_w * g.in_c);
   for (auto& v : p.input) v = static_cast<int8_t>(in(-128, 127));
@@ -64,20 +68,22 @@ Problem random_problem(std::mt19937& rng, int high_bits, bool fc) {
 // pool: null runs on the calling thread; the reference is always single-threaded.
 void run_case(Variant v, uint32_t seed, bool fc, pthreadpool_t pool = nullptr) {
   std::mt19937 rng(seed);
-  for (int high : {6, 5, 4}) {
-    Problem p = random_problem(rng, high, fc);
-    const ChannelQuant q{p.bias.data(), p.mult.data(), nullptr};
-    const size_t out = size_t(p.g.batch) * p.g.out_h * p.g.out_w * p.g.out_c;
-    std::vector<int8_t> scratch(qs8_conv2d_nested_scratch_bytes(p.g, pool ? pthreadpool_get_threads_count(pool) : 1));
-    for (NestMode mode : {NestMode::kFull, NestMode::kPart}) {
-      std::vector<int8_t> want(out), got(out);
-      qs8_conv2d_nested(Variant::kRef, p.g, p.a, p.input.data(), p.nested.planes(), mode, q, want.data(),
-                        scratch.data());
-      qs8_conv2d_nested(v, p.g, p.a, p.input.data(), p.nested.planes(), mode, q, got.data(), scratch.data(), pool);
-      ASSERT_EQ(got, want) << variant_name(v) << " seed " << seed << " 8:" << high
-                           << (mode == NestMode::kFull ? " full" : " part") << " k" << p.g.kernel_h << "x"
-                           << p.g.kernel_w << " s" << p.g.stride_h << "x" << p.g.stride_w << " d" << p.g.dilation_h
-                           << " in " << p.g.in_h << "x" << p.g.in_w << "x" << p.g.in_c << " out_c " << p.g.out_c;
+  for (Split split : {Split::kNearest, Split::kBitplane}) {
+    for (int high : {6, 5, 4}) {
+      Problem p = random_problem(rng, high, fc, split);
+      const ChannelQuant q{p.bias.data(), p.mult.data(), nullptr};
+      const size_t out = size_t(p.g.batch) * p.g.out_h * p.g.out_w * p.g.out_c;
+      std::vector<int8_t> scratch(qs8_conv2d_nested_scratch_bytes(p.g, pool ? pthreadpool_get_threads_count(pool) : 1));
+      for (NestMode mode : {NestMode::kFull, NestMode::kPart}) {
+        std::vector<int8_t> want(out), got(out);
+        qs8_conv2d_nested(Variant::kRef, p.g, p.a, p.input.data(), p.nested.planes(), mode, q, want.data(),
+                          scratch.data());
+        qs8_conv2d_nested(v, p.g, p.a, p.input.data(), p.nested.planes(), mode, q, got.data(), scratch.data(), pool);
+        ASSERT_EQ(got, want) << variant_name(v) << " seed " << seed << " 8:" << high << testing::split_name(split)
+                             << (mode == NestMode::kFull ? " full" : " part") << " k" << p.g.kernel_h << "x"
+                             << p.g.kernel_w << " s" << p.g.stride_h << "x" << p.g.stride_w << " d" << p.g.dilation_h
+                             << " in " << p.g.in_h << "x" << p.g.in_w << "x" << p.g.in_c << " out_c " << p.g.out_c;
+      }
     }
   }
 }
@@ -148,15 +154,18 @@ TEST_P(ConvVariantTest, LargeWeightsDecodePanelByPanel) {
   const ActivationParams a{5, -2, -128, 127};
   const Pool pool(3);
   std::vector<int8_t> scratch(qs8_conv2d_nested_scratch_bytes(g, 3)), want(12 * 12 * 70), got(12 * 12 * 70);
-  for (int high : {6, 4}) {
-    testing::RandomNested nested(size_t(g.out_c) * k, 8, high, rng);
-    for (NestMode mode : {NestMode::kFull, NestMode::kPart}) {
-      qs8_conv2d_nested(Variant::kRef, g, a, input.data(), nested.planes(), mode, q, want.data(), scratch.data());
-      for (pthreadpool_t threads : {static_cast<pthreadpool_t>(nullptr), pool.get()}) {
-        qs8_conv2d_nested(GetParam(), g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(),
-                          threads);
-        ASSERT_EQ(got, want) << "8:" << high << (mode == NestMode::kFull ? " full" : " part")
-                             << (threads ? " 3 threads" : " 1 thread");
+  for (Split split : {Split::kNearest, Split::kBitplane}) {
+    for (int high : {6, 4}) {
+      testing::RandomNested nested(size_t(g.out_c) * k, 8, high, rng, split);
+      for (NestMode mode : {NestMode::kFull, NestMode::kPart}) {
+        qs8_conv2d_nested(Variant::kRef, g, a, input.data(), nested.planes(), mode, q, want.data(), scratch.data());
+        for (pthreadpool_t threads : {static_cast<pthreadpool_t>(nullptr), pool.get()}) {
+          qs8_conv2d_nested(GetParam(), g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(),
+                            threads);
+          ASSERT_EQ(got, want) << "8:" << high << testing::split_name(split)
+                               << (mode == NestMode::kFull ? " full" : " part")
+                               << (threads ? " 3 threads" : " 1 thread");
+        }
       }
     }
   }
@@ -172,8 +181,10 @@ TEST_P(ConvVariantTest, SmallBatchFullyConnectedMatchesReference) {
   for (int batch : {1, 2, 4, 5}) {
     for (int in_features : {1, 3, 63, 64, 65, 127, 1280}) {
       const ConvGeometry g = fully_connected_geometry(batch, in_features, in_features == 1280 ? 1000 : 37);
-      for (int high : {6, 5, 4}) {
-        testing::RandomNested nested(size_t(g.out_c) * size_t(in_features), 8, high, rng);
+      for (int config = 0; config < 6; ++config) {
+        const int high = 6 - config % 3;
+        const Split split = config < 3 ? Split::kNearest : Split::kBitplane;
+        testing::RandomNested nested(size_t(g.out_c) * size_t(in_features), 8, high, rng, split);
         std::vector<int8_t> input(size_t(batch) * size_t(in_features));
         for (auto& v : input) v = static_cast<int8_t>(rng() % 3 == 0 ? -128 : int(rng() % 256) - 128);
         std::vector<int32_t> bias(size_t(g.out_c));
@@ -195,7 +206,8 @@ TEST_P(ConvVariantTest, SmallBatchFullyConnectedMatchesReference) {
             qs8_conv2d_nested(GetParam(), g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(),
                               threads);
             ASSERT_EQ(got, want) << "batch " << batch << " in " << in_features << " 8:" << high
-                                 << (mode == NestMode::kFull ? " full" : " part") << (threads ? " 3 threads" : "");
+                                 << testing::split_name(split) << (mode == NestMode::kFull ? " full" : " part")
+                                 << (threads ? " 3 threads" : "");
           }
         }
       }

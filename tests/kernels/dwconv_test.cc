@@ -1,7 +1,8 @@
 // The fast depthwise paths (portable, and each variant's) against the reference, bit for bit:
 // channels below, at and above the 16- and 32-channel steps and the 1024-channel pass, 3x3 and
 // 5x5 kernels, strides 1 and 2, dilation, asymmetric padding, zero points, fused clamps,
-// saturating and tie-producing multipliers, both modes, nestings 8:6, 8:5 and 8:4, 1 to 4 threads.
+// saturating and tie-producing multipliers, both modes, nestings 8:6, 8:5 and 8:4 (nearest and bit-plane), 1 to 4
+// threads.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -57,8 +58,10 @@ void check(const Case& c, std::mt19937& rng, pthreadpool_t pool, float multiplie
   ASSERT_TRUE(dwconv_supports(g, q));
   const size_t taps = size_t(c.kernel) * c.kernel, out = size_t(g.out_h) * g.out_w * g.out_c;
   std::vector<int8_t> scratch(qs8_dwconv2d_nested_scratch_bytes(g)), decoded(taps * size_t(g.out_c));
-  for (int high : {6, 5, 4}) {
-    const testing::RandomNested nested(taps * size_t(g.out_c), 8, high, rng);
+  for (int config = 0; config < 6; ++config) {  // 8:6, 8:5, 8:4, nearest then bit-plane
+    const int high = 6 - config % 3;
+    const testing::Split split = config < 3 ? testing::Split::kNearest : testing::Split::kBitplane;
+    const testing::RandomNested nested(taps * size_t(g.out_c), 8, high, rng, split);
     for (NestMode mode : {NestMode::kFull, NestMode::kPart}) {
       std::vector<int8_t> want(out), got(out, 0x55);
       nest_qs8_decode__ref(nested.planes(), mode, decoded.data());
@@ -68,7 +71,8 @@ void check(const Case& c, std::mt19937& rng, pthreadpool_t pool, float multiplie
       } else {
         nest_qs8_dwconv2d_c16__portable(g, a, input.data(), nested.planes(), mode, q, got.data(), scratch.data(), pool);
       }
-      ASSERT_EQ(got, want) << describe(c) << " 8:" << high << (mode == NestMode::kFull ? " full" : " part");
+      ASSERT_EQ(got, want) << describe(c) << " 8:" << high << testing::split_name(split)
+                           << (mode == NestMode::kFull ? " full" : " part");
     }
   }
 }

@@ -20,21 +20,34 @@
 
 namespace nestrt::kernels::testing {
 
+// How RandomNested splits q: nearest rounding (signed low, l + 1 bits), or the bit-plane split
+// (high = q >> l, low = q & (2^l - 1), l bits) whose part mode decodes 2 * high + 1.
+enum class Split { kNearest, kBitplane };
+
+inline const char* split_name(Split s) {
+  return s == Split::kBitplane ? " bitplane" : "";
+}
+
 // Nested planes of random int8 weights q in [-127, 127] (the converter's are symmetric), nearest
-// nesting with h high bits: high = clamp(rint(q / 2^l)), low = q - high * 2^l; bit-packed in the
-// narrowest coding, as the converter writes them (8:6 gives 6-bit high and 3-bit low planes).
+// nesting with h high bits: high = clamp(rint(q / 2^l)), low = q - high * 2^l, or the bit-plane
+// split; bit-packed in the narrowest coding, as the converter writes them (8:6 nearest gives 6-bit
+// high and 3-bit low planes, 8:6 bitplane 6-bit high and 2-bit low planes).
 struct RandomNested {
   std::vector<int8_t> high, low;
   std::vector<uint8_t> high_bytes, low_bytes;
   format::PlaneCoding high_coding, low_coding;
   int low_bits = 2;
-  RandomNested(size_t count, int total_bits, int high_bits, std::mt19937& rng) : low_bits(total_bits - high_bits) {
+  Split split = Split::kNearest;
+  RandomNested(size_t count, int total_bits, int high_bits, std::mt19937& rng, Split how = Split::kNearest)
+      : low_bits(total_bits - high_bits), split(how) {
     std::uniform_int_distribution<int> d(-127, 127);
     const int step = 1 << low_bits, hmax = (1 << (high_bits - 1)) - 1, hmin = -(1 << (high_bits - 1));
     high.resize(count), low.resize(count);
     for (size_t i = 0; i < count; ++i) {
       const int q = d(rng);
-      const int h = std::clamp(static_cast<int>(std::nearbyint(double(q) / step)), hmin, hmax);
+      const int h = how == Split::kBitplane
+                        ? q >> low_bits
+                        : std::clamp(static_cast<int>(std::nearbyint(double(q) / step)), hmin, hmax);
       high[i] = static_cast<int8_t>(h);
       low[i] = static_cast<int8_t>(q - h * step);
     }
@@ -45,7 +58,8 @@ struct RandomNested {
     return {{high_bytes.data(), high_coding.width, high_coding.offset},
             {low_bytes.data(), low_coding.width, low_coding.offset},
             high.size(),
-            low_bits};
+            low_bits,
+            split == Split::kBitplane};
   }
 };
 
@@ -79,6 +93,7 @@ class GemmMicrokernelTester {
   GemmMicrokernelTester& qmax(int32_t v) { return qmax_ = v, *this; }
   GemmMicrokernelTester& mode(NestMode v) { return mode_ = v, *this; }
   GemmMicrokernelTester& nesting(int total, int high) { return total_ = total, high_ = high, *this; }
+  GemmMicrokernelTester& split(Split v) { return split_ = v, *this; }
   GemmMicrokernelTester& seed(uint32_t v) { return seed_ = v, *this; }
   GemmMicrokernelTester& iterations(int v) { return iterations_ = v, *this; }
 
@@ -89,7 +104,7 @@ class GemmMicrokernelTester {
     std::mt19937 rng(seed_);
     for (int it = 0; it < iterations_; ++it) {
       const size_t kc = round_up(k_, 4), ocp = round_up(n_, kPanelNR);
-      RandomNested nested(n_ * k_, total_, high_, rng);
+      RandomNested nested(n_ * k_, total_, high_, rng, split_);
       std::uniform_int_distribution<int> d8(-128, 127), dbias(-20000, 20000);
       std::uniform_real_distribution<float> dmult(1e-4f, 4e-3f);
       std::vector<int8_t> x(m_ * k_);
@@ -148,7 +163,8 @@ class GemmMicrokernelTester {
       for (size_t r = 0; r < m_; ++r) {
         for (size_t c = 0; c < n_; ++c) {
           ASSERT_EQ(int{got[r * c_stride + c]}, int{want[r * n_ + c]})
-              << uk.name << " m=" << m_ << " n=" << n_ << " k=" << k_ << " row " << r << " channel " << c;
+              << uk.name << split_name(split_) << " m=" << m_ << " n=" << n_ << " k=" << k_ << " row " << r
+              << " channel " << c;
         }
         for (size_t c = n_; c < c_stride; ++c) {
           ASSERT_EQ(got[r * c_stride + c], int8_t{0x5a}) << uk.name << " wrote past n in row " << r;
@@ -162,6 +178,7 @@ class GemmMicrokernelTester {
   int32_t zi_ = 0, zo_ = 0, qmin_ = -128, qmax_ = 127;
   NestMode mode_ = NestMode::kFull;
   int total_ = 8, high_ = 6;
+  Split split_ = Split::kNearest;
   uint32_t seed_ = 1;
   int iterations_ = 1;
 };

@@ -3,11 +3,13 @@
 // requantisation product, so results may differ by one step on rare near-ties, never more.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
 #include <vector>
 
+#include "nestrt/format/plane_coding.h"
 #include "nestrt/kernels/reference.h"
 #include "nestrt/kernels/requantize.h"
 #include "random_int8.h"
@@ -76,6 +78,51 @@ TEST(NestDecodeTest, FullModeRestoresEveryWeightAndPartModeIsTheHighPart) {
     EXPECT_EQ(out, q) << "8:" << high_bits;
     nest_qs8_decode__ref(planes, NestMode::kPart, out.data());
     EXPECT_EQ(out, high) << "8:" << high_bits;
+  }
+}
+
+// Bit-plane nesting (high = q >> l, low = q & (2^l - 1)): full mode restores q, part mode decodes
+// the bucket midpoints 2 * high + 1, for every q, from packed planes (the SWAR unpack and the
+// 16-byte midpoint pass) and from any element range (unpack_part, as the GEMM/GEMV paths call it).
+TEST(NestDecodeTest, BitplanePartModeDecodesTheBucketMidpoints) {
+  for (int high_bits : {4, 5, 6, 7}) {
+    const int l = 8 - high_bits;
+    std::vector<int8_t> q, high, low, midpoint;
+    for (int rep = 0; rep < 3; ++rep) {
+      for (int v = -127; v <= 127; ++v) {
+        const int h = static_cast<int>(std::floor(double(v) / double(1 << l)));  // not a shift: independent
+        q.push_back(static_cast<int8_t>(v));
+        high.push_back(static_cast<int8_t>(h));
+        low.push_back(static_cast<int8_t>(v - h * (1 << l)));
+        midpoint.push_back(static_cast<int8_t>(2 * h + 1));
+      }
+    }
+    for (bool packed : {false, true}) {
+      const format::PlaneCoding hc = packed ? format::narrowest_plane_coding(high) : format::PlaneCoding{};
+      const format::PlaneCoding lc = packed ? format::narrowest_plane_coding(low) : format::PlaneCoding{};
+      const std::vector<uint8_t> hb = format::pack_plane(high, hc), lb = format::pack_plane(low, lc);
+      if (packed) {
+        EXPECT_EQ(lc.width, l) << "bit-plane low parts take l bits";
+      }
+      const NestedPlanes planes{{hb.data(), hc.width, hc.offset}, {lb.data(), lc.width, lc.offset}, q.size(), l, true};
+      std::vector<int8_t> out(q.size());
+      nest_qs8_decode__ref(planes, NestMode::kFull, out.data());
+      EXPECT_EQ(out, q) << "8:" << high_bits << (packed ? " packed" : "");
+      nest_qs8_decode__ref(planes, NestMode::kPart, out.data());
+      EXPECT_EQ(out, midpoint) << "8:" << high_bits << (packed ? " packed" : "");
+      for (size_t first : {size_t{0}, size_t{1}, size_t{63}, size_t{100}}) {
+        for (size_t n : {size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{130}}) {
+          std::vector<int8_t> part(n);
+          unpack_part(planes, first, n, part.data());
+          EXPECT_TRUE(std::equal(part.begin(), part.end(), midpoint.begin() + std::ptrdiff_t(first)))
+              << "8:" << high_bits << " elements " << first << "+" << n;
+        }
+      }
+      NestedPlanes plain = planes;  // without the flag: the high part itself, as every other method
+      plain.part_midpoint = false;
+      nest_qs8_decode__ref(plain, NestMode::kPart, out.data());
+      EXPECT_EQ(out, high);
+    }
   }
 }
 

@@ -1,4 +1,5 @@
-// End to end on the shipped models (the ResNet and the MobileNetV2): nestrt-convert output run by
+// End to end on the shipped models (the ResNet, also with 8:5 bit-plane nesting, and the
+// MobileNetV2): nestrt-convert output run by
 // the runtime on the real Fashion-MNIST test set, against torch's FP32 accuracy on the same images
 // (issue 2 targets: full mode within 0.5 points, part mode 8:6 within 2 points). The output
 // digests are compared across ISAs and CPU models by scripts/test.sh.
@@ -27,6 +28,7 @@ struct ShippedModel {
   // Under qemu (NESTRT_E2E_SAMPLES set) this model runs 1/share of those images: the MobileNetV2
   // takes about 5x the ResNet's time per image.
   size_t reduced_share;
+  const char* source = nullptr;  // the ONNX model's name (its FP32 predictions), if not `name`
 };
 
 void PrintTo(const ShippedModel& m, std::ostream* os) {
@@ -37,7 +39,7 @@ Accuracy measure(const ShippedModel& shipped, nestrt_mode mode) {
   nestrt_model* model = load_model(mode, shipped.nest_path);
   auto images = fashion_test_images(model);
   const auto labels = fashion_test_labels();
-  const auto fp32 = torch_fp32_predictions(shipped.name);
+  const auto fp32 = torch_fp32_predictions(shipped.source ? shipped.source : shipped.name);
   EXPECT_EQ(fp32.size(), labels.size());
   const size_t all = e2e_sample_count(images.size());
   const size_t n = all == images.size() ? all : std::max<size_t>(all / shipped.reduced_share, 1);
@@ -74,7 +76,9 @@ class FashionMnistEndToEnd : public ::testing::TestWithParam<ShippedModel> {};
 
 INSTANTIATE_TEST_SUITE_P(Models, FashionMnistEndToEnd,
                          ::testing::Values(ShippedModel{"fashion_mnist_resnet", NESTRT_TEST_MODEL, 1},
-                                           ShippedModel{"fashion_mnist_mobilenetv2", NESTRT_TEST_MODEL_MOBILENETV2, 5}),
+                                           ShippedModel{"fashion_mnist_mobilenetv2", NESTRT_TEST_MODEL_MOBILENETV2, 5},
+                                           ShippedModel{"fashion_mnist_resnet_bitplane85", NESTRT_TEST_MODEL_BITPLANE,
+                                                        1, "fashion_mnist_resnet"}),
                          [](const auto& p) { return std::string(p.param.name); });
 
 TEST_P(FashionMnistEndToEnd, FullModeIsWithinHalfAPointOfFp32) {

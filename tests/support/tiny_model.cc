@@ -37,8 +37,9 @@ fb::BufferRef append_plane(std::vector<uint8_t>& section, uint32_t index, const 
   return fb::BufferRef(index, 0, offset, bytes.size());
 }
 
-// Random int8 weights nested per design §4 (nearest): q = high * 2^l + low.
-LayerPlanes add_weights(Planes& planes, size_t count, int low_bits, int high_bits, bool packed, std::mt19937& rng) {
+// Random int8 weights nested per design §4 (nearest, or the bit-plane floor split): q = high * 2^l + low.
+LayerPlanes add_weights(Planes& planes, size_t count, int low_bits, int high_bits, bool packed, bool bitplane,
+                        std::mt19937& rng) {
   std::uniform_int_distribution<int> dist(-127, 127);
   const int step = 1 << low_bits;
   const int hi_max = (1 << (high_bits - 1)) - 1, hi_min = -(1 << (high_bits - 1));
@@ -47,6 +48,7 @@ LayerPlanes add_weights(Planes& planes, size_t count, int low_bits, int high_bit
     const int q = dist(rng);
     int h = static_cast<int>(std::nearbyint(static_cast<double>(q) / step));
     h = std::min(std::max(h, hi_min), hi_max);
+    if (bitplane) h = q >> low_bits;
     high.push_back(static_cast<int8_t>(h));
     low.push_back(static_cast<int8_t>(q - h * step));
   }
@@ -95,13 +97,13 @@ void write_tiny_model(const std::string& path, const TinyModelSpec& s) {
       tensor(b, "logits", {1, s.classes}, s.logits_scale, 5),
   };
 
-  const LayerPlanes conv_planes =
-      add_weights(planes, size_t(s.conv_channels) * 9 * size_t(s.in_channels), l, s.high_bits, s.packed, rng);
+  const LayerPlanes conv_planes = add_weights(planes, size_t(s.conv_channels) * 9 * size_t(s.in_channels), l,
+                                              s.high_bits, s.packed, s.bitplane, rng);
   const auto conv_weights_shape = std::vector<int32_t>{s.conv_channels, 3, 3, s.in_channels};
   const auto conv_w = nested_weights(b, conv_weights_shape, conv_planes, mode_params(b, s.conv_channels, 0.004f, rng),
                                      mode_params(b, s.conv_channels, 0.016f, rng));
   LayerPlanes fc_planes =
-      add_weights(planes, size_t(s.classes) * size_t(s.conv_channels), l, s.high_bits, s.packed, rng);
+      add_weights(planes, size_t(s.classes) * size_t(s.conv_channels), l, s.high_bits, s.packed, s.bitplane, rng);
   fc_planes.high = fb::BufferRef(1, 0, fc_planes.high.offset() + s.fc_high_offset_shift, fc_planes.high.size());
   const auto fc_weights_shape = std::vector<int32_t>{s.classes, 1, 1, s.conv_channels};
   const auto fc_w = nested_weights(b, fc_weights_shape, fc_planes, mode_params(b, s.classes, 0.003f, rng, s.fc_bias),
@@ -125,9 +127,11 @@ void write_tiny_model(const std::string& path, const TinyModelSpec& s) {
   const std::vector<int32_t> input_nchw = {1, s.in_channels, s.height, s.width};
   std::vector<flatbuffers::Offset<flatbuffers::String>> labels;
   for (int c = 0; c < s.classes; ++c) labels.push_back(b.CreateString("class" + std::to_string(c)));
-  const auto model = fb::CreateModel(b, fb::CreateNesting(b, uint8_t(s.total_bits), uint8_t(s.high_bits)), graph,
-                                     b.CreateVector(input_nchw), fb::CreatePreprocessDirect(b), b.CreateVector(labels),
-                                     fb::CreateProvenanceDirect(b, "tiny_model test builder"));
+  const auto model = fb::CreateModel(b,
+                                     fb::CreateNesting(b, uint8_t(s.total_bits), uint8_t(s.high_bits),
+                                                       s.bitplane ? fb::NestMethod::Bitplane : fb::NestMethod::Nearest),
+                                     graph, b.CreateVector(input_nchw), fb::CreatePreprocessDirect(b),
+                                     b.CreateVector(labels), fb::CreateProvenanceDirect(b, "tiny_model test builder"));
   fb::FinishModelBuffer(b, model);
   format::write_model_file(path, {b.GetBufferPointer(), b.GetSize()},
                            {{SectionKind::kHighPlanes, 0, planes.high}, {SectionKind::kLowPlanes, 1, planes.low}});

@@ -20,6 +20,7 @@ struct TinyModelSpec {
   bool packed = false;                // planes in their narrowest coding (as the converter writes)
   bool strided_average_pool = false;  // an AveragePool2D of window (height-1) x width, stride 2, for the
                                       // global pool (same output shape; a backend without it must refuse)
+  bool bitplane = false;              // Nesting.method Bitplane: high = q >> l, low = q & (2^l - 1)
 };
 
 // Writes the model to path (atomically, like the converter).

@@ -349,7 +349,7 @@ void decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k
       if (mode == NestMode::kFull) {
         unpack_nested(planes.high, planes.low, lb, c * k + k0, real, t);
       } else {
-        unpack_plane(planes.high, c * k + k0, real, t);
+        unpack_part(planes, c * k + k0, real, t);
       }
       if (len > real) std::memset(t + real, 0, len - real);  // only the K tail: skips a library call per row
       if (ksum) ksum[n] += row_sum(t, real);

@@ -101,7 +101,7 @@ void run_gemv(const ConvGeometry& g, const ActivationParams& a, const int8_t* in
       if (full) {
         unpack_nested(planes.high, planes.low, lb, c * k, k, w);
       } else {
-        unpack_plane(planes.high, c * k, k, w);
+        unpack_part(planes, c * k, k, w);
       }
       for (size_t r = 0; r < m; ++r) {
         const uint32_t acc = uint32_t(dot_centred(w, xc + r * k, k)) + uint32_t(q.bias[c]);

@@ -41,6 +41,9 @@ struct NestedLayerWeights {
   double step_error = 0.0;
   double step_agreement = 1.0;
   bool nested = true;  // false: kept at full precision in both modes (--no-nest), low plane all zero
+  // Bit-plane nesting: part mode computes with 2 * high + 1 (part_weight), as the runtime decodes
+  // every nested layer of a Bitplane file.
+  bool part_midpoint = false;
 };
 
 struct QuantTensor {

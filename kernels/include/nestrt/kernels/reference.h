@@ -18,11 +18,19 @@ struct NestedPlanes {
   PackedPlane low;  // read only in full mode
   size_t count = 0;
   int low_bits = 0;
+  // Bit-plane nesting (high = q >> low_bits): part mode decodes 2 * high + 1, the midpoint of the
+  // high part's bucket in units of half its step (the part-mode scale is s_c * 2^(low_bits - 1)).
+  // The loader keeps 2 * high + 1 inside int8 (|high| <= 64). Full mode is unaffected.
+  bool part_midpoint = false;
 };
 
 // Decodes the weights a mode serves: full = high * 2^low_bits + low (exactly the int8 weight),
-// part = high (used with the part-mode per-channel scale).
+// part = high, or 2 * high + 1 with part_midpoint (used with the part-mode per-channel scale).
 void nest_qs8_decode__ref(const NestedPlanes& planes, NestMode mode, int8_t* out);
+
+// Part mode's weights [first, first + n): unpack_plane of the high plane, then the midpoint
+// mapping 2 * v + 1 if planes.part_midpoint. Every kernel's part-mode decode goes through this.
+void unpack_part(const NestedPlanes& planes, size_t first, size_t n, int8_t* out);
 
 // Per-output-channel quantisation of a conv / fully connected layer for one mode.
 struct ChannelQuant {
