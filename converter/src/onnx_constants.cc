@@ -10,6 +10,13 @@ namespace {
 
 template <typename T>
 std::vector<T> parse(const onnx::TensorProto& tensor, const std::string& where) {
+  // libonnx 1.12's ParseData sizes its result as raw_data.size() / sizeof(T) and then copies all
+  // of raw_data: a size that is not a whole number of elements writes past the end (found by
+  // onnx_import_fuzzer).
+  if (tensor.has_raw_data() && tensor.raw_data().size() % sizeof(T) != 0) {
+    throw ConversionError(where + ": tensor '" + tensor.name() + "' has " + std::to_string(tensor.raw_data().size()) +
+                          " bytes of raw data, not a whole number of " + std::to_string(sizeof(T)) + "-byte elements");
+  }
   try {
     return onnx::ParseData<T>(&tensor);
   } catch (const std::exception& e) {

@@ -119,6 +119,26 @@ TEST(Import, MalformedGraphThatCrashesOnnxShapeInferenceIsAnError) {
   EXPECT_NE(error.find("bad.onnx: ONNX shape inference crashed"), std::string::npos) << error;
 }
 
+// Found by onnx_import_fuzzer: libonnx's ParseData copies all of raw_data into a buffer of
+// size / sizeof(T) elements, so a ragged size wrote past the end (or through null when shorter
+// than one element).
+TEST(Import, RaggedRawDataIsAnError) {
+  for (const size_t bytes : {3u, 5u, 37u}) {
+    OnnxBuilder b;
+    b.input("x", {1, 1, 2, 2});
+    b.initializer("w", {1, 1, 1, 1}, {0.5f});
+    b.node("Conv", {"x", "w"}, {"y"}, "conv");
+    b.output("y", 4);
+    onnx::ModelProto model = b.model();
+    model.mutable_graph()->mutable_initializer(0)->set_raw_data(std::string(bytes, '\x01'));
+    const std::string error = error_of<ConversionError>([&] { import_onnx_model(model, "bad.onnx"); });
+    EXPECT_NE(error.find("tensor 'w' has " + std::to_string(bytes) +
+                         " bytes of raw data, not a whole number of 4-byte elements"),
+              std::string::npos)
+        << error;
+  }
+}
+
 // The child's inferred shapes reach the parent's model (the importer cross-checks its own shapes
 // against them).
 TEST(Import, ShapeInferenceInTheChildFillsTheParentsValueInfo) {
