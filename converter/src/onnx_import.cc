@@ -49,6 +49,8 @@ class Importer {
   void cross_check_shapes() const;
 
   void import_conv(const onnx::NodeProto& proto, Node& node);
+  // Conv / ConvTranspose input 2, or zeros when it is absent.
+  std::vector<float> conv_bias(const onnx::NodeProto& proto, const Node& node, int64_t out_channels);
   void import_conv_transpose(const onnx::NodeProto& proto, Node& node);
   void import_transpose(const onnx::NodeProto& proto, Node& node);  // of an activation
   void import_gemm(const onnx::NodeProto& proto, Node& node);
@@ -381,6 +383,16 @@ void Importer::require_rank(const Node& node, int value, size_t rank) const {
   }
 }
 
+std::vector<float> Importer::conv_bias(const onnx::NodeProto& proto, const Node& node, int64_t out_channels) {
+  if (!has_input(proto, 2)) return std::vector<float>(static_cast<size_t>(out_channels), 0.0f);
+  const ConstantTensor& b = constant(proto, node, 2, "bias");
+  if (static_cast<int64_t>(b.floats.size()) != out_channels) {
+    fail(node, "bias has " + std::to_string(b.floats.size()) + " values for " + std::to_string(out_channels) +
+                   " output channels");
+  }
+  return b.floats;
+}
+
 void Importer::import_conv(const onnx::NodeProto& proto, Node& node) {
   node.op = OpKind::kConv;
   const int x = activation(proto, node, 0);
@@ -411,15 +423,7 @@ void Importer::import_conv(const onnx::NodeProto& proto, Node& node) {
   node.inputs = {x};
   node.weight_shape = w.dims;
   node.weights = w.floats;
-  node.bias.assign(static_cast<size_t>(out_channels), 0.0f);
-  if (has_input(proto, 2)) {
-    const ConstantTensor& b = constant(proto, node, 2, "bias");
-    if (static_cast<int64_t>(b.floats.size()) != out_channels) {
-      fail(node, "bias has " + std::to_string(b.floats.size()) + " values for " + std::to_string(out_channels) +
-                     " output channels");
-    }
-    node.bias = b.floats;
-  }
+  node.bias = conv_bias(proto, node, out_channels);
   node.output = add_value(proto.output(0), {1, out_channels, h.output, wd.output});
 }
 
@@ -548,15 +552,7 @@ void Importer::import_conv_transpose(const onnx::NodeProto& proto, Node& node) {
             const int64_t to = (((g * out_per_group + o) * in_per_group + i) * kh + ky) * kw + kx;
             node.weights[static_cast<size_t>(to)] = w.floats[static_cast<size_t>(from)];
           }
-  node.bias.assign(static_cast<size_t>(out_channels), 0.0f);
-  if (has_input(proto, 2)) {
-    const ConstantTensor& b = constant(proto, node, 2, "bias");
-    if (static_cast<int64_t>(b.floats.size()) != out_channels) {
-      fail(node, "bias has " + std::to_string(b.floats.size()) + " values for " + std::to_string(out_channels) +
-                     " output channels");
-    }
-    node.bias = b.floats;
-  }
+  node.bias = conv_bias(proto, node, out_channels);
   node.output = add_value(proto.output(0), {1, out_channels, out_size[0], out_size[1]});
 }
 
