@@ -75,4 +75,17 @@ void parallel_for_slots(pthreadpool_t pool, size_t n, size_t slots, Fn fn) {
   });
 }
 
+// Runs fn(begin, end) over [0, rows) in tasks of about 16 KiB of output (rows of row_bytes
+// each): the layout-copy kernels (resize, zero insertion) use threads only for tensors worth it.
+template <typename Fn>
+void parallel_for_row_tasks(pthreadpool_t pool, size_t rows, size_t row_bytes, Fn fn) {
+  if (rows == 0 || row_bytes == 0) return;
+  constexpr size_t kTaskBytes = 16384;
+  const size_t rows_per_task = std::max<size_t>(1, kTaskBytes / row_bytes);
+  parallel_for(pool, (rows + rows_per_task - 1) / rows_per_task, [&](size_t task) {
+    const size_t begin = task * rows_per_task;
+    fn(begin, std::min(rows, begin + rows_per_task));
+  });
+}
+
 }  // namespace nestrt::kernels

@@ -13,11 +13,7 @@ void qs8_zero_insert__portable(const ZeroInsertGeometry& g, int8_t zero_point, c
                                pthreadpool_t pool) {
   const size_t out_h = g.out_h(), out_w = g.out_w(), c = g.channels;
   const size_t rows = g.batch * out_h, row_bytes = out_w * c;
-  if (rows == 0 || row_bytes == 0) return;
-  constexpr size_t kTask = 16384;  // bytes per task: threads only for tensors worth it
-  const size_t rows_per_task = std::max<size_t>(1, kTask / row_bytes);
-  parallel_for(pool, (rows + rows_per_task - 1) / rows_per_task, [&](size_t task) {
-    const size_t begin = task * rows_per_task, end = std::min(rows, begin + rows_per_task);
+  parallel_for_row_tasks(pool, rows, row_bytes, [&](size_t begin, size_t end) {
     for (size_t row = begin; row < end; ++row) {
       const size_t n = row / out_h, oy = row % out_h;
       int8_t* y = output + row * row_bytes;
