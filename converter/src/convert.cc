@@ -36,8 +36,17 @@ std::vector<std::string> read_labels(const std::string& path) {
   return labels;
 }
 
-io::Preprocess make_preprocess(const ConvertOptions& options, int64_t channels) {
+io::Preprocess make_preprocess(const ConvertOptions& options, const Shape& input_shape) {
+  const int64_t channels = input_shape[1];
   io::Preprocess p;
+  p.resize_shorter = options.resize_shorter;
+  p.resize_height = options.resize_height;
+  p.resize_width = options.resize_width;
+  p.crop_height = options.crop_height;
+  p.crop_width = options.crop_width;
+  if (const std::string error = io::geometry_error(p, input_shape[2], input_shape[3]); !error.empty()) {
+    throw ConversionError("--resize/--crop: " + error);
+  }
   p.scale = options.scale;
   p.mean = options.mean;
   p.std = options.std;
@@ -87,7 +96,7 @@ ConversionReport convert(const ConvertOptions& options, const ProgressFn& progre
   Graph graph = import_onnx_file(options.input_path, options.input_shape);
   normalise(graph);
   const Shape& input_shape = graph.value(graph.input).shape;
-  const io::Preprocess preprocess = make_preprocess(options, input_shape[1]);
+  const io::Preprocess preprocess = make_preprocess(options, input_shape);
 
   std::vector<std::string> labels;
   if (!options.labels_path.empty()) {
@@ -100,7 +109,8 @@ ConversionReport convert(const ConvertOptions& options, const ProgressFn& progre
   }
 
   const io::SampleSource samples(options.calibration_path,
-                                 {input_shape[0], input_shape[1], input_shape[2], input_shape[3]}, preprocess);
+                                 {input_shape[0], input_shape[1], input_shape[2], input_shape[3]}, preprocess,
+                                 options.layout);
   const size_t count =
       std::min(options.calibration_count == 0 ? samples.size() : options.calibration_count, samples.size());
   if (!options.fp32_outputs_path.empty())

@@ -147,8 +147,12 @@ EmittedModel emit_model(const QuantisedModel& model, const ModelInfo& info) {
       fb::CreateNesting(b, static_cast<uint8_t>(model.nesting.total_bits),
                         static_cast<uint8_t>(model.nesting.high_bits), nest_method(model.nesting.method));
   const std::vector<int32_t> input_shape(model.input_shape_nchw.begin(), model.input_shape_nchw.end());
-  const auto preprocess = fb::CreatePreprocessDirect(b, info.preprocess.scale, &info.preprocess.mean,
-                                                     &info.preprocess.std, color_order(info.preprocess.color));
+  const io::Preprocess& pre = info.preprocess;
+  // Zero geometry fields are not written (FlatBuffers defaults): a direct-resize model's metadata
+  // is what it was before the fields existed.
+  const auto preprocess =
+      fb::CreatePreprocessDirect(b, pre.scale, &pre.mean, &pre.std, color_order(pre.color), pre.resize_shorter,
+                                 pre.resize_height, pre.resize_width, pre.crop_height, pre.crop_width);
   std::vector<flatbuffers::Offset<flatbuffers::String>> labels;
   for (const std::string& label : info.labels) labels.push_back(b.CreateString(label));
   const auto provenance =

@@ -29,6 +29,25 @@ std::string parse_nesting(const std::string& text, nestrt::converter::NestConfig
   return "";
 }
 
+// Parses "H,W" (or, when `single` names what one number means, "N": second = 0) into sizes of
+// 1..2^16; returns an error message or "".
+std::string parse_size(const std::string& text, const char* single, int& first, int& second) {
+  int a = 0, b = 0, used = -1;
+  const bool pair = text.find(',') != std::string::npos;
+  const bool parsed = pair ? std::sscanf(text.c_str(), "%d,%d%n", &a, &b, &used) == 2
+                           : std::sscanf(text.c_str(), "%d%n", &a, &used) == 1;
+  if (!parsed || used != static_cast<int>(text.size()) || (!pair && single == nullptr)) {
+    return std::string("expected H,W") + (single ? std::string(" or N (") + single + ")" : "") + ", got '" + text + "'";
+  }
+  const int max = nestrt::io::kMaxImageSide;
+  if (a < 1 || a > max || (pair && (b < 1 || b > max))) {
+    return "sizes must be between 1 and " + std::to_string(max) + ", got '" + text + "'";
+  }
+  first = a;
+  second = pair ? b : 0;
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -38,7 +57,7 @@ int main(int argc, char** argv) {
       "nestrt-convert"};
   ConvertOptions options;
   std::string nest_text = "8:6", method_text = "nearest", range_text = "minmax", engine_text = "xnnpack", color,
-              report_path;
+              report_path, resize_text, crop_text, layout_text = "nchw";
   bool quiet = false;
   app.add_option("model", options.input_path, "ONNX float model (.onnx)")->required()->check(CLI::ExistingFile);
   app.add_option("-o,--output", options.output_path, "output .nest file (written atomically)")->required();
@@ -71,8 +90,8 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->expected(4);
   app.add_option("--calib", options.calibration_path,
-                 "calibration data: a directory of images, an image, an .npy array ([N,C,H,W] float, or uint8 pixels) "
-                 "or an IDX images file (.gz or raw)")
+                 "calibration data: a directory of images, an image, an .npy array ([N,C,H,W] float, or uint8 pixels; "
+                 "[N,H,W,C] with --layout nhwc) or an IDX images file (.gz or raw)")
       ->required();
   app.add_option("--calib-count", options.calibration_count, "use at most this many calibration samples")
       ->capture_default_str()
@@ -99,6 +118,33 @@ int main(int argc, char** argv) {
   app.add_option("--std", options.std, "standard deviation, one value or one per channel");
   app.add_option("--color", color, "channel order of the model input (default: gray for 1 channel, rgb for 3)")
       ->check(CLI::IsMember({"gray", "rgb", "bgr"}));
+  app.add_option("--resize", resize_text,
+                 "before the crop: N resizes so the shorter side is N, keeping the aspect ratio (torchvision "
+                 "Resize(N): the longer side becomes floor(N * long / short)); H,W resizes to exactly H x W. "
+                 "Bilinear, half-pixel centres, no antialiasing. Without --resize and --crop, images are resized "
+                 "straight to the input's H x W. Stored in the model: nestrt run/eval apply it too")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            int a = 0, b = 0;
+            return parse_size(text, "shorter side", a, b);
+          },
+          "N|H,W"));
+  app.add_option("--crop", crop_text,
+                 "after --resize: centre crop to H,W (N: N,N), which must be the model input's H x W; offsets as "
+                 "torchvision CenterCrop, round((in - out) / 2) with halves to even. Typical ImageNet: --resize 256 "
+                 "--crop 224,224. Stored in the model")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            int a = 0, b = 0;
+            return parse_size(text, "square", a, b);
+          },
+          "H,W"));
+  app.add_option("--layout", layout_text,
+                 "axis order of an .npy --calib file: nchw ([N,C,H,W] or [C,H,W]) or nhwc ([N,H,W,C] or [H,W,C], "
+                 "transposed to the model's NCHW); images are unaffected. Describes the data file, so it is not "
+                 "stored: give nestrt run/eval --layout nhwc for such files too")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"nchw", "nhwc"}));
   app.add_option("--labels", options.labels_path, "class labels, one per line, stored in the model")
       ->check(CLI::ExistingFile);
   app.add_option("--report", report_path, "also write the per-layer report as JSON");
@@ -124,6 +170,21 @@ int main(int argc, char** argv) {
   if (color == "gray") options.color = Preprocess::Color::Gray;
   if (color == "rgb") options.color = Preprocess::Color::RGB;
   if (color == "bgr") options.color = Preprocess::Color::BGR;
+  if (!resize_text.empty()) {
+    int a = 0, b = 0;
+    parse_size(resize_text, "shorter side", a, b);
+    if (b == 0) {
+      options.resize_shorter = a;
+    } else {
+      options.resize_height = a;
+      options.resize_width = b;
+    }
+  }
+  if (!crop_text.empty()) {
+    parse_size(crop_text, "square", options.crop_height, options.crop_width);
+    if (options.crop_width == 0) options.crop_width = options.crop_height;
+  }
+  options.layout = nestrt::io::parse_npy_layout(layout_text);
 
   try {
     nestrt::converter::ProgressBar bar(stderr, "calibrating");

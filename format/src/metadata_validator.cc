@@ -1,8 +1,10 @@
 // Structural validation of the FlatBuffers metadata: after this, every tensor index, buffer
 // reference and per-channel vector the runtime reads is known to be in range. Graph semantics
 // (shapes agreeing with operator attributes) are checked by the runtime's graph builder.
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "nestrt/format/model_file.h"
 #include "nestrt/format/plane_coding.h"
@@ -12,6 +14,7 @@ namespace {
 
 constexpr float kMinScale = 1e-30f, kMaxScale = 1e30f;  // activation scales
 constexpr float kMaxMultiplier = 16777216.f;            // requantisation: real ones are about 2^-20..2^4
+constexpr int32_t kMaxImageSide = 1 << 16;              // preprocess resize/crop sizes (io::kMaxImageSide)
 
 class MetadataValidator {
  public:
@@ -41,6 +44,7 @@ class MetadataValidator {
     if (graph->inputs()->size() == 0 || graph->outputs()->size() == 0) fail("graph has no inputs or no outputs");
     validate_indices("graph inputs", graph->inputs());
     validate_indices("graph outputs", graph->outputs());
+    if (model.preprocess() != nullptr) validate_preprocess(model, *model.preprocess());
   }
 
  private:
@@ -49,6 +53,66 @@ class MetadataValidator {
   }
   [[noreturn]] void fail_ref(const std::string& what) const {
     throw FormatError(ErrorCode::kBadReference, file_.path() + ": invalid reference: " + what);
+  }
+
+  // The image geometry fields (appended to Preprocess; absent = 0 = resize straight to H x W):
+  // in range, whole sizes, one kind of resize, and able to give the input's H x W.
+  void validate_preprocess(const fb::Model& model, const fb::Preprocess& p) const {
+    if (p.color() > fb::ColorOrder::MAX) fail("preprocess has unknown colour order " + std::to_string(int(p.color())));
+    const auto size = [](int64_t h, int64_t w) { return std::to_string(h) + "x" + std::to_string(w); };
+    const std::pair<int32_t, const char*> fields[] = {{p.resize_shorter(), "resize_shorter"},
+                                                      {p.resize_height(), "resize_height"},
+                                                      {p.resize_width(), "resize_width"},
+                                                      {p.crop_height(), "crop_height"},
+                                                      {p.crop_width(), "crop_width"}};
+    bool any = false;
+    for (const auto& [value, name] : fields) {
+      if (value < 0 || value > kMaxImageSide) {
+        fail(std::string("preprocess ") + name + " is " + std::to_string(value) + " (valid: 0 = unused, 1.." +
+             std::to_string(kMaxImageSide) + ")");
+      }
+      any = any || value != 0;
+    }
+    if (!any) return;
+    if ((p.resize_height() > 0) != (p.resize_width() > 0)) {
+      fail("preprocess resize " + size(p.resize_height(), p.resize_width()) +
+           " needs both resize_height and resize_width");
+    }
+    if ((p.crop_height() > 0) != (p.crop_width() > 0)) {
+      fail("preprocess crop " + size(p.crop_height(), p.crop_width()) + " needs both crop_height and crop_width");
+    }
+    if (p.resize_shorter() > 0 && p.resize_height() > 0) {
+      fail("preprocess sets both resize_shorter (" + std::to_string(p.resize_shorter()) + ") and resize " +
+           size(p.resize_height(), p.resize_width()));
+    }
+    // The input's H x W: as declared (NCHW), else the graph input tensor (NHWC).
+    int64_t h = 0, w = 0;
+    if (const auto* d = model.input_shape_nchw(); d != nullptr && d->size() == 4) {
+      h = d->Get(2), w = d->Get(3);
+    } else if (const auto* t = model.graph()->tensors()->Get(static_cast<uint32_t>(model.graph()->inputs()->Get(0)));
+               t->shape()->size() == 4) {
+      h = t->shape()->Get(1), w = t->shape()->Get(2);
+    } else {
+      fail("preprocess resize/crop needs a [N,C,H,W] input");
+    }
+    const std::string input = "the input " + size(h, w);
+    if (p.crop_height() > 0) {
+      if (p.crop_height() != h || p.crop_width() != w) {
+        fail("preprocess crop " + size(p.crop_height(), p.crop_width()) + " differs from " + input);
+      }
+      if (p.resize_height() > 0 && (p.resize_height() < h || p.resize_width() < w)) {
+        fail("preprocess resize " + size(p.resize_height(), p.resize_width()) + " is smaller than the crop " +
+             size(h, w));
+      }
+      if (p.resize_shorter() > 0 && p.resize_shorter() < std::min(h, w)) {
+        fail("preprocess resize_shorter " + std::to_string(p.resize_shorter()) +
+             " is smaller than both sides of the crop " + size(h, w));
+      }
+    } else if (p.resize_height() > 0 && (p.resize_height() != h || p.resize_width() != w)) {
+      fail("preprocess resize " + size(p.resize_height(), p.resize_width()) + " without a crop differs from " + input);
+    } else if (p.resize_shorter() > 0 && p.resize_shorter() != std::min(h, w)) {
+      fail("preprocess resize_shorter " + std::to_string(p.resize_shorter()) + " without a crop cannot give " + input);
+    }
   }
 
   void validate_tensor(uint32_t index, const fb::Tensor* t) const {

@@ -97,6 +97,23 @@ typedef struct nestrt_preprocess {
 
 NESTRT_API nestrt_status nestrt_model_preprocess(const nestrt_model* model, nestrt_preprocess* preprocess);
 
+/* What happens to an image's size before the per-pixel step above (nestrt-convert --resize and
+ * --crop): first a bilinear resize (half-pixel centres, no antialiasing) so the shorter side is
+ * resize_shorter, keeping the aspect ratio (torchvision Resize(N): the longer side becomes
+ * floor(N * long / short)), or to exactly resize_height x resize_width; then a centre crop to
+ * crop_height x crop_width at torchvision CenterCrop's offsets, round((in - out) / 2) with
+ * halves to even. Zero fields are unused; all zero (also every file written before these
+ * existed): resize straight to the input's H x W. The result is the input's H x W. */
+typedef struct nestrt_image_geometry {
+  uint32_t resize_shorter;
+  uint32_t resize_height;
+  uint32_t resize_width;
+  uint32_t crop_height;
+  uint32_t crop_width;
+} nestrt_image_geometry;
+
+NESTRT_API nestrt_status nestrt_model_image_geometry(const nestrt_model* model, nestrt_image_geometry* geometry);
+
 typedef struct nestrt_switch_info {
   nestrt_mode previous_mode;
   nestrt_mode mode;

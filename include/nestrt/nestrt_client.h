@@ -68,6 +68,10 @@ NESTRT_API nestrt_client_status nestrt_client_model_info_get(nestrt_client* clie
                                                              nestrt_client_model_info* info);
 /* Label i of the model of the last nestrt_client_model_info_get call (NULL if out of range). */
 NESTRT_API const char* nestrt_client_label(const nestrt_client* client, size_t index);
+/* Image geometry (resize, centre crop; see nestrt.h) of the model of the last
+ * nestrt_client_model_info_get call; all zero before one, or for a model without one. */
+NESTRT_API nestrt_client_status nestrt_client_image_geometry(const nestrt_client* client,
+                                                             nestrt_image_geometry* geometry);
 
 /* The daemon's status as "key=value" lines, NUL-terminated, truncated to capacity. */
 NESTRT_API nestrt_client_status nestrt_client_status_text(nestrt_client* client, char* text, size_t capacity);

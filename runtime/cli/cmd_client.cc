@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "commands.h"
+#include "input_samples.h"
 #include "nestrt/io/sample_source.h"
 #include "nestrt/nestrt_client.h"
 
@@ -20,6 +21,7 @@ struct ClientOptions {
   int top_k = 5;
   size_t limit = 16;
   int timeout_ms = 30000;
+  std::string layout = "nchw";
 };
 
 class Connection {
@@ -51,16 +53,11 @@ int run_client(const ClientOptions& o) {
   if (info.input_rank != 4 || info.input_dims[0] != 1) {
     throw std::runtime_error("input files are supported for [1,C,H,W] models");
   }
-  io::Preprocess pre;
-  pre.scale = info.preprocess.scale;
-  pre.mean.assign(info.preprocess.mean, info.preprocess.mean + info.preprocess.channels);
-  pre.std.assign(info.preprocess.std, info.preprocess.std + info.preprocess.channels);
-  pre.color = info.preprocess.color == NESTRT_COLOR_RGB   ? io::Preprocess::Color::RGB
-              : info.preprocess.color == NESTRT_COLOR_BGR ? io::Preprocess::Color::BGR
-                                                          : io::Preprocess::Color::Gray;
+  nestrt_image_geometry geometry;
+  conn.check(nestrt_client_image_geometry(conn.get(), &geometry));
   io::SampleSource samples(
       o.input, std::array<int64_t, 4>{info.input_dims[0], info.input_dims[1], info.input_dims[2], info.input_dims[3]},
-      pre);
+      to_io_preprocess(info.preprocess, geometry), io::parse_npy_layout(o.layout));
   size_t out_count = 1;
   for (size_t i = 0; i < info.output_rank; ++i) out_count *= static_cast<size_t>(info.output_dims[i]);
   std::vector<float> output(out_count);
@@ -101,6 +98,7 @@ Command add_client_command(CLI::App& app) {
   cmd->add_option("--limit", options->limit, "Most samples to run from a multi-sample input")->capture_default_str();
   cmd->add_option("--timeout-ms", options->timeout_ms, "Longest wait for the daemon per request")
       ->capture_default_str();
+  add_layout_flag(cmd, options->layout);
   return [cmd, options] { return cmd->parsed() ? run_client(*options) : -1; };
 }
 

@@ -26,6 +26,7 @@ struct EvalOptions {
   std::string mode = "both";
   size_t limit = 0;
   bool levels = false;
+  std::string layout = "nchw";
   SessionFlags session;
 };
 
@@ -128,7 +129,7 @@ int eval(const EvalOptions& o) {
   const bool both = o.mode == "both";
   const nestrt_mode first = both ? NESTRT_MODE_FULL : parse_mode(o.mode);
   ModelHandle model(o.model, first);
-  auto samples = open_samples(model, o.data);
+  auto samples = open_samples(model, o.data, io::parse_npy_layout(o.layout));
   const auto labels = load_labels(o.labels);
   if (labels.size() < samples->size()) {
     throw std::runtime_error(o.labels + " has " + std::to_string(labels.size()) + " labels for " +
@@ -177,6 +178,7 @@ Command add_eval_command(CLI::App& app) {
   cmd->add_flag("--levels", options->levels,
                 "Evaluate at every graded-switching level (0 = full mode ... part mode), one table row each: weight "
                 "bytes, the converter's estimated agreement, measured top-1 and agreement with full mode");
+  add_layout_flag(cmd, options->layout);
   add_session_flags(cmd, options->session);
   return [cmd, options] { return cmd->parsed() ? eval(*options) : -1; };
 }

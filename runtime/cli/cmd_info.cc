@@ -1,8 +1,10 @@
 // nestrt info: what a model file holds — header, sections and their checksums, nesting, graph.
 #include <algorithm>
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <map>
+#include <string>
 
 #include "commands.h"
 #include "model_handle.h"
@@ -52,6 +54,37 @@ void print_graph(const format::ModelFile& file, bool layers) {
     std::printf("  %-3u %-18s %-28s %-18s %10s %10s\n", i, fb::EnumNameOpCode(op->code()),
                 op->name() ? op->name()->c_str() : "", shape.c_str(), high.c_str(), low.c_str());
   }
+}
+
+// The stored preprocessing: the per-pixel formula, colour order and image geometry.
+void print_preprocess(const fb::Preprocess* p) {
+  if (p == nullptr) {
+    std::printf("preprocess: none stored (scale 1/255, mean 0, std 1, gray; resize to the input size)\n");
+    return;
+  }
+  const auto values = [](const flatbuffers::Vector<float>* v, const char* fallback) {
+    if (v == nullptr || v->size() == 0) return std::string(fallback);
+    std::string s;
+    for (float x : *v) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%s%g", s.empty() ? "" : ",", static_cast<double>(x));
+      s += text;
+    }
+    return s;
+  };
+  std::string geometry;
+  const auto size = [](int32_t h, int32_t w) { return std::to_string(h) + "x" + std::to_string(w); };
+  if (p->resize_shorter() > 0) geometry = "resize shorter side to " + std::to_string(p->resize_shorter());
+  if (p->resize_height() > 0) geometry = "resize to " + size(p->resize_height(), p->resize_width());
+  if (p->crop_height() > 0) {
+    geometry += (geometry.empty() ? "" : ", ") + std::string("centre crop ") + size(p->crop_height(), p->crop_width());
+  }
+  if (geometry.empty()) geometry = "resize to the input size";
+  std::string color = fb::EnumNameColorOrder(p->color());
+  std::transform(color.begin(), color.end(), color.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::printf("preprocess: x = (pixel * %g - mean) / std, mean %s, std %s, colour %s; %s\n",
+              static_cast<double>(p->scale()), values(p->mean(), "0").c_str(), values(p->std(), "1").c_str(),
+              color.c_str(), geometry.c_str());
 }
 
 void print_resident(const InfoOptions& o) {
@@ -115,6 +148,7 @@ int info(const InfoOptions& o) {
     std::vector<int64_t> dims(m.input_shape_nchw()->begin(), m.input_shape_nchw()->end());
     std::printf("input: %s float (NCHW)\n", shape_string(dims).c_str());
   }
+  print_preprocess(m.preprocess());
   std::printf("labels: %u\n", m.labels() ? m.labels()->size() : 0u);
   print_graph(*file, o.layers);
   print_sections(*file);

@@ -19,6 +19,7 @@ struct RunOptions {
   std::string input;
   int top_k = 5;
   size_t limit = 16;
+  std::string layout = "nchw";
   SessionFlags session;
 };
 
@@ -51,7 +52,7 @@ int run(const RunOptions& o) {
   ModelHandle model(o.model, parse_mode(o.mode));
   const nestrt_session_options options = o.session.options();
   SessionHandle session(model, &options);
-  const auto samples = open_samples(model, o.input);
+  const auto samples = open_samples(model, o.input, io::parse_npy_layout(o.layout));
   std::vector<float> output(element_count(model.output_shape()));
   const size_t count = std::min(samples->size(), o.limit);
   std::printf("model %s, mode %s, kernels %s, input %s\n", o.model.c_str(), o.mode.c_str(),
@@ -81,6 +82,7 @@ Command add_run_command(CLI::App& app) {
       ->check(CLI::ExistingPath);
   cmd->add_option("-k,--top-k", options->top_k, "Classes to print")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--limit", options->limit, "Most samples to run from a multi-sample input")->capture_default_str();
+  add_layout_flag(cmd, options->layout);
   add_session_flags(cmd, options->session);
   return [cmd, options] { return cmd->parsed() ? run(*options) : -1; };
 }

@@ -2,6 +2,7 @@
 // preprocessed the way the converter recorded in the model.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 
@@ -10,6 +11,13 @@
 
 namespace nestrt::cli {
 
-std::unique_ptr<io::SampleSource> open_samples(const ModelHandle& model, const std::string& path);
+// The C API's preprocessing and image geometry as the io library's.
+io::Preprocess to_io_preprocess(const nestrt_preprocess& p, const nestrt_image_geometry& g);
+
+std::unique_ptr<io::SampleSource> open_samples(const ModelHandle& model, const std::string& path,
+                                               io::NpyLayout layout = io::NpyLayout::kNCHW);
+
+// --layout nchw|nhwc: the axis order of .npy input files (images are unaffected).
+void add_layout_flag(CLI::App* cmd, std::string& layout);
 
 }  // namespace nestrt::cli

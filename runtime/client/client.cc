@@ -21,6 +21,7 @@ struct nestrt_client {
   uint32_t next_id = 1;
   std::string message;
   std::vector<std::string> labels;
+  nestrt_image_geometry geometry{};
 };
 
 namespace {
@@ -184,11 +185,18 @@ nestrt_client_status nestrt_client_model_info_get(nestrt_client* c, const char* 
   out->mode = mode_of(info.mode);
   out->label_count = info.labels.size();
   c->labels = std::move(info.labels);
+  c->geometry = {info.geometry[0], info.geometry[1], info.geometry[2], info.geometry[3], info.geometry[4]};
   return NESTRT_CLIENT_OK;
 }
 
 const char* nestrt_client_label(const nestrt_client* c, size_t index) {
   return c && index < c->labels.size() ? c->labels[index].c_str() : nullptr;
+}
+
+nestrt_client_status nestrt_client_image_geometry(const nestrt_client* c, nestrt_image_geometry* geometry) {
+  if (!c || !geometry) return NESTRT_CLIENT_INVALID_ARGUMENT;
+  *geometry = c->geometry;
+  return NESTRT_CLIENT_OK;
 }
 
 nestrt_client_status nestrt_client_status_text(nestrt_client* c, char* text, size_t capacity) {

@@ -1,6 +1,8 @@
 #include "protocol.h"
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace nestrt::daemon::protocol {
 
@@ -328,6 +330,9 @@ std::vector<uint8_t> encode_model_info_result(const ModelInfo& info) {
   w.u8(info.mode);
   w.u32(static_cast<uint32_t>(info.labels.size()));
   for (const auto& l : info.labels) w.str16(l.size() > 1024 ? l.substr(0, 1024) : l);
+  if (std::any_of(std::begin(info.geometry), std::end(info.geometry), [](uint32_t g) { return g != 0; })) {
+    for (uint32_t g : info.geometry) w.u32(g);
+  }
   return std::move(w.bytes());
 }
 
@@ -346,6 +351,10 @@ bool parse_model_info_result(std::span<const uint8_t> body, ModelInfo& info) {
   info.labels.resize(labels);
   for (auto& l : info.labels)
     if (!r.str16(l)) return false;
+  for (uint32_t& g : info.geometry) g = 0;
+  if (r.remaining() == 0) return true;  // no image geometry: resize straight to the input size
+  for (uint32_t& g : info.geometry)
+    if (!r.u32(g) || g > (1u << 16)) return false;
   return r.remaining() == 0;
 }
 

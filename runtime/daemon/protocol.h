@@ -193,7 +193,11 @@ std::vector<uint8_t> encode_infer_result(const InferResult& result);
 bool parse_infer_result(std::span<const uint8_t> body, InferResult& result);
 
 // Model-info response body: u8 rank + i64 input dims, u8 rank + i64 output dims, f32 scale,
-// u8 channels, f32 mean[4], f32 std[4], u8 color, u8 mode, u32 label count, labels (u16 + bytes).
+// u8 channels, f32 mean[4], f32 std[4], u8 color, u8 mode, u32 label count, labels (u16 + bytes),
+// then, only for a model with an image geometry (nestrt-convert --resize/--crop), u32
+// resize_shorter, resize_height, resize_width, crop_height, crop_width (each <= 65536). A model
+// without one sends the body as before, so older clients keep reading it; they refuse (trailing
+// bytes) a model whose images they would otherwise size wrongly.
 struct ModelInfo {
   std::vector<int64_t> input_dims, output_dims;
   float scale = 1.f;
@@ -203,6 +207,7 @@ struct ModelInfo {
   uint8_t color = 0;
   uint8_t mode = 0;
   std::vector<std::string> labels;
+  uint32_t geometry[5] = {0, 0, 0, 0, 0};  // resize_shorter, resize_height, resize_width, crop_height, crop_width
 };
 std::vector<uint8_t> encode_model_info_result(const ModelInfo& info);
 bool parse_model_info_result(std::span<const uint8_t> body, ModelInfo& info);

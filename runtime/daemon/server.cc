@@ -467,6 +467,12 @@ std::vector<uint8_t> Daemon::handle(const p::Request& request, std::map<LoadedMo
         for (int i = 0; i < 4; ++i) info.mean[i] = pre.mean[i], info.std[i] = pre.std[i];
         info.color = static_cast<uint8_t>(pre.color);
       }
+      nestrt_image_geometry geometry;
+      if (nestrt_model_image_geometry(m->model, &geometry) == NESTRT_OK) {
+        info.geometry[0] = geometry.resize_shorter, info.geometry[1] = geometry.resize_height;
+        info.geometry[2] = geometry.resize_width, info.geometry[3] = geometry.crop_height;
+        info.geometry[4] = geometry.crop_width;
+      }
       nestrt_stats st{};
       nestrt_model_stats(m->model, &st);
       info.mode = static_cast<uint8_t>(st.mode);

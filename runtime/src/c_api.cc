@@ -178,6 +178,21 @@ nestrt_status nestrt_model_preprocess(const nestrt_model* model, nestrt_preproce
   return NESTRT_OK;
 }
 
+nestrt_status nestrt_model_image_geometry(const nestrt_model* model, nestrt_image_geometry* geometry) {
+  if (model == nullptr || geometry == nullptr)
+    return fail(NESTRT_INVALID_ARGUMENT, "model and geometry must not be NULL");
+  *geometry = {};
+  const auto* p = model->impl->file().model().preprocess();
+  if (p == nullptr) return NESTRT_OK;
+  // The validator checked every field in 0..2^16.
+  geometry->resize_shorter = static_cast<uint32_t>(p->resize_shorter());
+  geometry->resize_height = static_cast<uint32_t>(p->resize_height());
+  geometry->resize_width = static_cast<uint32_t>(p->resize_width());
+  geometry->crop_height = static_cast<uint32_t>(p->crop_height());
+  geometry->crop_width = static_cast<uint32_t>(p->crop_width());
+  return NESTRT_OK;
+}
+
 nestrt_status nestrt_switch(nestrt_model* model, nestrt_mode mode, nestrt_switch_info* info) {
   return guarded([&] {
     if (model == nullptr) return fail(NESTRT_INVALID_ARGUMENT, "model must not be NULL");

@@ -1,6 +1,7 @@
 // The wire codec alone (no sockets): round trips, and every malformed frame gets a precise error.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -187,9 +188,24 @@ TEST(ProtocolTest, ResponsesRoundTrip) {
   info.channels = 1;
   info.labels = {"a", "bb"};
   ModelInfo info_back;
-  ASSERT_TRUE(parse_model_info_result(encode_model_info_result(info), info_back));
+  const std::vector<uint8_t> plain = encode_model_info_result(info);
+  ASSERT_TRUE(parse_model_info_result(plain, info_back));
   EXPECT_EQ(info_back.input_dims, info.input_dims);
   EXPECT_EQ(info_back.labels, info.labels);
+  EXPECT_EQ(info_back.geometry[0] + info_back.geometry[3], 0u);
+
+  // An image geometry (--resize 32 --crop 28,28) is appended; without one the body is as before,
+  // byte for byte, so older clients read it.
+  info.geometry[0] = 32, info.geometry[3] = 28, info.geometry[4] = 28;
+  const std::vector<uint8_t> with = encode_model_info_result(info);
+  EXPECT_EQ(with.size(), plain.size() + 20);
+  EXPECT_TRUE(std::equal(plain.begin(), plain.end(), with.begin()));
+  ASSERT_TRUE(parse_model_info_result(with, info_back));
+  EXPECT_EQ(std::vector<uint32_t>(info_back.geometry, info_back.geometry + 5),
+            (std::vector<uint32_t>{32, 0, 0, 28, 28}));
+  EXPECT_FALSE(parse_model_info_result(std::span(with).first(with.size() - 1), info_back));
+  info.geometry[1] = 70000;  // beyond 2^16
+  EXPECT_FALSE(parse_model_info_result(encode_model_info_result(info), info_back));
 }
 
 }  // namespace

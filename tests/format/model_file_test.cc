@@ -1,6 +1,7 @@
 // Format v1: round trip and every rejection path of the reader, each with its own message.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstring>
 #include <numeric>
 
@@ -221,6 +222,64 @@ TEST(ModelFileTest, BitplaneHighPlanesMustLeaveTheMidpointInsideInt8) {
   spec.bitplane = false;  // any other method: width 8 is fine
   write_tiny_model(path.str(), spec);
   EXPECT_NO_THROW(ModelFile::open(path.str()));
+}
+
+// The image geometry fields appended to Preprocess. A file without them (as every writer before
+// them wrote it) reads zeros, "resize straight to the input size"; set, they must be whole sizes
+// of one kind of resize able to give the input's H x W (the tiny model's is 6x5).
+TEST(ModelFileTest, PreprocessGeometryFieldsDefaultToZeroAndAreValidated) {
+  TempPath path("geometry.nest");
+  nestrt::testing::TinyModelSpec spec;
+  write_tiny_model(path.str(), spec);
+  {
+    const auto file = ModelFile::open(path.str());
+    const fb::Preprocess* p = file->model().preprocess();
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->resize_shorter(), 0);
+    EXPECT_EQ(p->resize_height(), 0);
+    EXPECT_EQ(p->resize_width(), 0);
+    EXPECT_EQ(p->crop_height(), 0);
+    EXPECT_EQ(p->crop_width(), 0);
+    // Not even present in the table: the metadata is what an older writer produced.
+    const auto* table = reinterpret_cast<const flatbuffers::Table*>(p);
+    EXPECT_FALSE(table->CheckField(fb::Preprocess::VT_RESIZE_SHORTER));
+    EXPECT_FALSE(table->CheckField(fb::Preprocess::VT_CROP_WIDTH));
+  }
+  const auto loads = [&](std::array<int32_t, 5> geometry) {
+    spec.geometry = geometry;
+    write_tiny_model(path.str(), spec);
+    const auto file = ModelFile::open(path.str());
+    EXPECT_EQ(file->model().preprocess()->crop_height(), geometry[3]);
+  };
+  loads({8, 0, 0, 6, 5});  // --resize 8 --crop 6,5
+  loads({5, 0, 0, 0, 0});  // --resize 5: the input's shorter side
+  loads({0, 9, 7, 6, 5});  // --resize 9,7 --crop 6,5
+  loads({0, 6, 5, 0, 0});  // --resize 6,5
+  const auto refused = [&](std::array<int32_t, 5> geometry) {
+    spec.geometry = geometry;
+    write_tiny_model(path.str(), spec);
+    const auto e = open_error(path.str());
+    EXPECT_EQ(e.code(), ErrorCode::kBadMetadata);
+    return std::string(e.what());
+  };
+  EXPECT_NE(refused({-1, 0, 0, 0, 0})
+                .find("invalid metadata: preprocess resize_shorter is -1 (valid: 0 = unused, "
+                      "1..65536)"),
+            std::string::npos);
+  EXPECT_NE(refused({0, 0, 0, 6, 70000}).find("preprocess crop_width is 70000"), std::string::npos);
+  EXPECT_NE(refused({0, 7, 0, 0, 0}).find("preprocess resize 7x0 needs both resize_height and resize_width"),
+            std::string::npos);
+  EXPECT_NE(refused({0, 0, 0, 6, 0}).find("preprocess crop 6x0 needs both crop_height and crop_width"),
+            std::string::npos);
+  EXPECT_NE(refused({8, 9, 7, 6, 5}).find("preprocess sets both resize_shorter (8) and resize 9x7"), std::string::npos);
+  EXPECT_NE(refused({8, 0, 0, 4, 4}).find("preprocess crop 4x4 differs from the input 6x5"), std::string::npos);
+  EXPECT_NE(refused({0, 5, 7, 6, 5}).find("preprocess resize 5x7 is smaller than the crop 6x5"), std::string::npos);
+  EXPECT_NE(refused({4, 0, 0, 6, 5}).find("preprocess resize_shorter 4 is smaller than both sides of the crop 6x5"),
+            std::string::npos);
+  EXPECT_NE(refused({0, 8, 8, 0, 0}).find("preprocess resize 8x8 without a crop differs from the input 6x5"),
+            std::string::npos);
+  EXPECT_NE(refused({6, 0, 0, 0, 0}).find("preprocess resize_shorter 6 without a crop cannot give the input 6x5"),
+            std::string::npos);
 }
 
 }  // namespace

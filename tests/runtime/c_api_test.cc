@@ -175,6 +175,34 @@ TEST(CApiBadModelTest, RejectsScalesThatMakeOutputsNonFinite) {
   EXPECT_NE(std::string(nestrt_last_error()).find("scale in [1e-30, 1e30]"), std::string::npos) << nestrt_last_error();
 }
 
+// nestrt_model_image_geometry: zeros for a file without the geometry fields (older writers), the
+// stored sizes otherwise.
+TEST(CApiGeometryTest, ReportsTheStoredResizeAndCrop) {
+  TempPath path("geometry.nest");
+  nestrt::testing::TinyModelSpec spec;
+  write_tiny_model(path.str(), spec);
+  nestrt_model* m = nullptr;
+  ASSERT_EQ(nestrt_model_load(path.str().c_str(), nullptr, &m), NESTRT_OK) << nestrt_last_error();
+  nestrt_image_geometry g;
+  std::memset(&g, 0xff, sizeof g);
+  ASSERT_EQ(nestrt_model_image_geometry(m, &g), NESTRT_OK);
+  EXPECT_EQ(g.resize_shorter + g.resize_height + g.resize_width + g.crop_height + g.crop_width, 0u);
+  EXPECT_EQ(nestrt_model_image_geometry(m, nullptr), NESTRT_INVALID_ARGUMENT);
+  nestrt_model_release(m);
+
+  spec.geometry = {8, 0, 0, 6, 5};
+  write_tiny_model(path.str(), spec);
+  ASSERT_EQ(nestrt_model_load(path.str().c_str(), nullptr, &m), NESTRT_OK) << nestrt_last_error();
+  ASSERT_EQ(nestrt_model_image_geometry(m, &g), NESTRT_OK);
+  EXPECT_EQ(g.resize_shorter, 8u);
+  EXPECT_EQ(g.resize_height, 0u);
+  EXPECT_EQ(g.resize_width, 0u);
+  EXPECT_EQ(g.crop_height, 6u);
+  EXPECT_EQ(g.crop_width, 5u);
+  nestrt_model_release(m);
+  EXPECT_EQ(nestrt_model_image_geometry(nullptr, &g), NESTRT_INVALID_ARGUMENT);
+}
+
 TEST(CApiStatusTest, EveryStatusHasAName) {
   for (int s = NESTRT_OK; s <= NESTRT_INTERNAL_ERROR; ++s) {
     EXPECT_STRNE(nestrt_status_string(static_cast<nestrt_status>(s)), "unknown status");

@@ -81,6 +81,13 @@ flatbuffers::Offset<fb::Tensor> tensor(flatbuffers::FlatBufferBuilder& b, const 
   return fb::CreateTensorDirect(b, name, &shape, fb::DataType::Int8, fb::CreateActivationQuant(b, scale, zp, -1, 1));
 }
 
+// The Preprocess table; with an all-zero geometry exactly what writers before the geometry fields wrote.
+flatbuffers::Offset<fb::Preprocess> preprocess(flatbuffers::FlatBufferBuilder& b, const std::array<int32_t, 5>& g) {
+  if (g == std::array<int32_t, 5>{}) return fb::CreatePreprocessDirect(b);
+  return fb::CreatePreprocessDirect(b, 0.00392156863f, nullptr, nullptr, fb::ColorOrder::Gray, g[0], g[1], g[2], g[3],
+                                    g[4]);
+}
+
 }  // namespace
 
 void write_tiny_model(const std::string& path, const TinyModelSpec& s) {
@@ -130,7 +137,7 @@ void write_tiny_model(const std::string& path, const TinyModelSpec& s) {
   const auto model = fb::CreateModel(b,
                                      fb::CreateNesting(b, uint8_t(s.total_bits), uint8_t(s.high_bits),
                                                        s.bitplane ? fb::NestMethod::Bitplane : fb::NestMethod::Nearest),
-                                     graph, b.CreateVector(input_nchw), fb::CreatePreprocessDirect(b),
+                                     graph, b.CreateVector(input_nchw), preprocess(b, s.geometry),
                                      b.CreateVector(labels), fb::CreateProvenanceDirect(b, "tiny_model test builder"));
   fb::FinishModelBuffer(b, model);
   format::write_model_file(path, {b.GetBufferPointer(), b.GetSize()},

@@ -2,6 +2,7 @@
 // -> FullyConnected, with seeded random nested weights, so format and runtime tests need no converter.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ struct TinyModelSpec {
   bool strided_average_pool = false;  // an AveragePool2D of window (height-1) x width, stride 2, for the
                                       // global pool (same output shape; a backend without it must refuse)
   bool bitplane = false;              // Nesting.method Bitplane: high = q >> l, low = q & (2^l - 1)
+  // Preprocess image geometry: resize_shorter, resize_height, resize_width, crop_height, crop_width.
+  // All 0 (default): the fields are not written, as by writers that predate them.
+  std::array<int32_t, 5> geometry{};
 };
 
 // Writes the model to path (atomically, like the converter).

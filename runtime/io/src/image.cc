@@ -78,4 +78,33 @@ ImageU8 resize_bilinear(const ImageU8& image, int height, int width) {
   return out;
 }
 
+int center_crop_offset(int in, int out) {
+  const int d = in - out;
+  if (d % 2 == 0) return d / 2;
+  const int down = (d - 1) / 2;  // (d - 1) / 2 and (d + 1) / 2 are equally near: take the even one
+  return down % 2 == 0 ? down : down + 1;
+}
+
+ImageU8 center_crop(const ImageU8& image, int height, int width) {
+  if (height <= 0 || width <= 0 || image.channels <= 0 ||
+      image.pixels.size() != static_cast<size_t>(image.height) * image.width * image.channels) {
+    throw DataError("center_crop: invalid image " + std::to_string(image.height) + "x" + std::to_string(image.width) +
+                    "x" + std::to_string(image.channels) + " or crop " + std::to_string(height) + "x" +
+                    std::to_string(width));
+  }
+  if (height > image.height || width > image.width) {
+    throw DataError("centre crop " + std::to_string(height) + "x" + std::to_string(width) +
+                    " is larger than the image of " + std::to_string(image.height) + "x" + std::to_string(image.width));
+  }
+  const int top = center_crop_offset(image.height, height), left = center_crop_offset(image.width, width);
+  const size_t row = static_cast<size_t>(width) * image.channels;
+  ImageU8 out{height, width, image.channels, std::vector<uint8_t>(row * height)};
+  for (int y = 0; y < height; ++y) {
+    const auto src = image.pixels.begin() +
+                     static_cast<std::ptrdiff_t>((static_cast<size_t>(top + y) * image.width + left) * image.channels);
+    std::copy(src, src + static_cast<std::ptrdiff_t>(row), out.pixels.begin() + static_cast<std::ptrdiff_t>(row * y));
+  }
+  return out;
+}
+
 }  // namespace nestrt::io

@@ -134,7 +134,10 @@ NpyArray load_npy_array(const std::string& path) {
 }
 
 FloatTensor load_npy(const std::string& path) {
-  const NpyArray array = load_npy_array(path);
+  return to_float_tensor(load_npy_array(path));
+}
+
+FloatTensor to_float_tensor(const NpyArray& array) {
   FloatTensor tensor{array.shape, std::vector<float>(static_cast<size_t>(array.element_count()))};
   const uint8_t* src = array.bytes.data();
   for (size_t i = 0; i < tensor.data.size(); ++i) {

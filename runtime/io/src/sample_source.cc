@@ -28,10 +28,39 @@ std::vector<std::string> image_files_in(const std::string& dir) {
   return files;
 }
 
+// [N,H,W,C] elements of `size` bytes to [N,C,H,W].
+std::vector<uint8_t> nhwc_to_nchw(const std::vector<uint8_t>& src, int64_t n, int64_t h, int64_t w, int64_t c,
+                                  size_t size) {
+  std::vector<uint8_t> dst(src.size());
+  const size_t plane = static_cast<size_t>(h * w);
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t base = static_cast<size_t>(i) * plane * static_cast<size_t>(c);
+    for (size_t p = 0; p < plane; ++p) {
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const size_t from = (base + p * static_cast<size_t>(c) + static_cast<size_t>(ch)) * size;
+        const size_t to = (base + static_cast<size_t>(ch) * plane + p) * size;
+        std::copy_n(src.begin() + static_cast<std::ptrdiff_t>(from), size,
+                    dst.begin() + static_cast<std::ptrdiff_t>(to));
+      }
+    }
+  }
+  return dst;
+}
+
+size_t element_size(NpyType type) {
+  return type == NpyType::kFloat64 ? 8 : type == NpyType::kFloat32 ? 4 : 1;
+}
+
 }  // namespace
 
+NpyLayout parse_npy_layout(const std::string& text) {
+  if (text == "nchw") return NpyLayout::kNCHW;
+  if (text == "nhwc") return NpyLayout::kNHWC;
+  throw DataError("unknown .npy layout '" + text + "' (nchw or nhwc)");
+}
+
 SampleSource::SampleSource(const std::string& path, const std::array<int64_t, 4>& input_shape_nchw,
-                           const Preprocess& preprocess)
+                           const Preprocess& preprocess, NpyLayout layout)
     : channels_(input_shape_nchw[1]),
       height_(input_shape_nchw[2]),
       width_(input_shape_nchw[3]),
@@ -65,6 +94,22 @@ SampleSource::SampleSource(const std::string& path, const std::array<int64_t, 4>
     description_ = path + " (image)";
   } else if (fs::path(path).extension() == ".npy") {
     array_ = load_npy_array(path);
+    const std::vector<int64_t> stored = array_.shape;
+    if (layout == NpyLayout::kNHWC) {
+      // [N,H,W,C] or [H,W,C] becomes [N,C,H,W] or [C,H,W]; a gray [N,H,W] has no channel axis.
+      const std::vector<int64_t>& s = stored;
+      if (s.size() == 4 && s[3] == channels_) {
+        array_.bytes = nhwc_to_nchw(array_.bytes, s[0], s[1], s[2], s[3], element_size(array_.type));
+        array_.shape = {s[0], s[3], s[1], s[2]};
+      } else if (s.size() == 3 && s[2] == channels_) {
+        array_.bytes = nhwc_to_nchw(array_.bytes, 1, s[0], s[1], s[2], element_size(array_.type));
+        array_.shape = {s[2], s[0], s[1]};
+      } else if (!(s.size() == 3 && channels_ == 1)) {
+        throw DataError(path + ": .npy array of shape " + shape_string(s) + " does not fit the model input " +
+                        shape_string(input) + " with --layout nhwc (expected [N,H,W,C] or [H,W,C]" +
+                        (channels_ == 1 ? " or [N,H,W]" : "") + " with C = " + std::to_string(channels_) + ")");
+      }
+    }
     const std::vector<int64_t>& s = array_.shape;
     const bool nchw = s.size() == 4 && s[1] == channels_;
     const bool chw = s.size() == 3 && s[0] == channels_;
@@ -73,9 +118,12 @@ SampleSource::SampleSource(const std::string& path, const std::array<int64_t, 4>
     const bool spatial_ok = pixels || (nchw && s[2] == height_ && s[3] == width_) ||
                             (chw && s[1] == height_ && s[2] == width_) || (nhw && s[1] == height_ && s[2] == width_);
     if (!(nchw || chw || nhw) || !spatial_ok) {
-      throw DataError(path + ": .npy array of shape " + shape_string(s) + " does not fit the model input " +
-                      shape_string(input) + " (expected [N,C,H,W] or [C,H,W]" + (channels_ == 1 ? " or [N,H,W]" : "") +
-                      (pixels ? ", any H and W for uint8 pixels)" : ")"));
+      const bool nhwc = layout == NpyLayout::kNHWC;
+      throw DataError(
+          path + ": .npy array of shape " + shape_string(stored) + " does not fit the model input " +
+          shape_string(input) +
+          (nhwc ? " with --layout nhwc (expected [N,H,W,C] or [H,W,C]" : " (expected [N,C,H,W] or [C,H,W]") +
+          (channels_ == 1 ? " or [N,H,W]" : "") + (pixels ? ", any H and W for uint8 pixels)" : ")"));
     }
     count_ = chw ? 1 : static_cast<size_t>(s[0]);
     if (count_ == 0) throw DataError(path + ": .npy array holds no samples");
@@ -84,10 +132,10 @@ SampleSource::SampleSource(const std::string& path, const std::array<int64_t, 4>
       kind_ = Kind::kPixelArray;
     } else {
       kind_ = Kind::kFloatArray;
-      floats_ = load_npy(path);
+      floats_ = to_float_tensor(array_);
       array_.bytes.clear();
     }
-    description_ = path + " (.npy " + shape_string(s) + ")";
+    description_ = path + " (.npy " + shape_string(stored) + (layout == NpyLayout::kNHWC ? " nhwc" : "") + ")";
   } else if (is_idx_images_file(path)) {
     require_image_channels();
     kind_ = Kind::kIdx;
@@ -111,9 +159,7 @@ std::vector<float> SampleSource::from_image(ImageU8 image, const std::string& or
     throw DataError(origin + ": image has " + std::to_string(image.channels) + " channels, the model input " +
                     std::to_string(channels_));
   }
-  if (image.height != height_ || image.width != width_) {
-    image = resize_bilinear(image, static_cast<int>(height_), static_cast<int>(width_));
-  }
+  image = apply_geometry(std::move(image), preprocess_, static_cast<int>(height_), static_cast<int>(width_), origin);
   return image_to_nchw(image, preprocess_);
 }
 

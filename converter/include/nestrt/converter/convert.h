@@ -10,6 +10,7 @@
 #include "nestrt/converter/nest.h"
 #include "nestrt/converter/report.h"
 #include "nestrt/io/preprocess.h"
+#include "nestrt/io/sample_source.h"
 
 namespace nestrt::converter {
 
@@ -27,8 +28,14 @@ struct ConvertOptions {
   std::vector<float> mean;
   std::vector<float> std;
   std::optional<io::Preprocess::Color> color;  // default: gray for 1 input channel, RGB for 3
-  std::string labels_path;                     // optional, one label per line
-  std::string fp32_outputs_path;               // optional .npy: the float model's outputs on the calibration samples
+  // Image geometry (--resize N | --resize H,W, --crop H,W), stored in the model; 0 = unused, all 0:
+  // resize straight to the input's H x W (io::Preprocess).
+  int resize_shorter = 0;
+  int resize_height = 0, resize_width = 0;
+  int crop_height = 0, crop_width = 0;
+  io::NpyLayout layout = io::NpyLayout::kNCHW;  // of an .npy --calib file (--layout); not stored
+  std::string labels_path;                      // optional, one label per line
+  std::string fp32_outputs_path;                // optional .npy: the float model's outputs on the calibration samples
 };
 
 // The whole pipeline: import, normalise, calibrate, quantise + nest, emit, write. Throws

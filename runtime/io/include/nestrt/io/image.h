@@ -25,4 +25,13 @@ bool has_image_extension(const std::string& path);
 // Resize "half_pixel"), no antialiasing, rounded to nearest.
 ImageU8 resize_bilinear(const ImageU8& image, int height, int width);
 
+// Centre crop to height x width, torchvision CenterCrop's offsets (center_crop_offset). A crop
+// larger than the image throws DataError naming both sizes (torchvision would pad; we refuse).
+ImageU8 center_crop(const ImageU8& image, int height, int width);
+
+// torchvision's CenterCrop offset along one axis: int(round((in - out) / 2.0)) with Python 3's
+// round half to even, so an odd difference d gives the even one of (d-1)/2 and (d+1)/2:
+// d = 1 -> 0, 3 -> 2, 5 -> 2, 7 -> 4.
+int center_crop_offset(int in, int out);
+
 }  // namespace nestrt::io

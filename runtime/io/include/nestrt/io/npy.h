@@ -28,6 +28,9 @@ NpyArray load_npy_array(const std::string& path);
 // load_npy_array converted to float32.
 FloatTensor load_npy(const std::string& path);
 
+// The array's elements converted to float32, same shape.
+FloatTensor to_float_tensor(const NpyArray& array);
+
 // Writes a little-endian float32 C-order .npy file (format version 1.0); throws DataError when
 // the file cannot be written or the shape does not match the data.
 void save_npy(const std::string& path, const FloatTensor& tensor);
