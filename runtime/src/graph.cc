@@ -15,6 +15,10 @@ using format::ErrorCode;
 using format::FormatError;
 namespace fb = nestrt::fb;
 
+// Bound on strides, dilations, pads and pool windows read from a file: far above any real network,
+// low enough that no window arithmetic can overflow.
+constexpr int kMaxWindowParameter = 1 << 16;
+
 std::string shape_string(const std::vector<int32_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
@@ -192,6 +196,13 @@ class PlanBuilder {
     if (g.stride_h < 1 || g.stride_w < 1 || g.dilation_h < 1 || g.dilation_w < 1 || o.pad_top() < 0 ||
         o.pad_left() < 0 || o.pad_bottom() < 0 || o.pad_right() < 0 || g.groups < 1) {
       fail(p.label(), "strides and dilations must be >= 1, pads >= 0, groups >= 1");
+    }
+    for (const int v : {g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, o.pad_top(), o.pad_left(), o.pad_bottom(),
+                        o.pad_right()}) {
+      if (v > kMaxWindowParameter) {
+        fail(p.label(),
+             "stride, dilation or pad " + std::to_string(v) + " exceeds " + std::to_string(kMaxWindowParameter));
+      }
     }
     if (op.code() == fb::OpCode::DepthwiseConv2D) {
       if (ws.Get(3) != 1 || g.out_c % g.in_c != 0) fail(p.label(), "depthwise weights must be [k*C, KH, KW, 1]");
@@ -413,6 +424,10 @@ class PlanBuilder {
         o.pad_bottom() < 0 || o.pad_right() < 0 || o.pad_top() >= g.kernel_h || o.pad_bottom() >= g.kernel_h ||
         o.pad_left() >= g.kernel_w || o.pad_right() >= g.kernel_w) {
       fail(p.label(), "pool kernel and strides must be >= 1 and pads smaller than the kernel");
+    }
+    if (g.kernel_h > kMaxWindowParameter || g.kernel_w > kMaxWindowParameter || g.stride_h > kMaxWindowParameter ||
+        g.stride_w > kMaxWindowParameter) {
+      fail(p.label(), "pool kernel or stride exceeds " + std::to_string(kMaxWindowParameter));
     }
     if (op.code() == fb::OpCode::GlobalAveragePool && (g.kernel_h != g.in_h || g.kernel_w != g.in_w)) {
       fail(p.label(), "global average pool kernel must cover the whole input");

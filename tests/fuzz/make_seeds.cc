@@ -47,6 +47,8 @@ void model_seeds(const fs::path& dir) {
       {"tiny86-packed", {.packed = true}},
       {"tiny84-packed",
        {.height = 4, .width = 4, .in_channels = 1, .conv_channels = 8, .classes = 2, .high_bits = 4, .packed = true}},
+      // Regression: a conv pad near INT_MAX once overflowed the output-size arithmetic (UBSan).
+      {"regress-pad-overflow", {.conv_pad_bottom = 2130706433}},
   };
   for (const auto& [name, spec] : specs) {
     nestrt::testing::TempPath path(name + ".nest");

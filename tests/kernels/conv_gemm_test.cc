@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -95,6 +96,16 @@ class ConvVariantTest : public ::testing::TestWithParam<Variant> {
     std::printf("[ EXERCISE ] %s\n", testing::variant_label(GetParam()).c_str());
   }
 };
+
+TEST(ConvOutputSizeTest, MatchesTheWindowCountAndNeverOverflows) {
+  EXPECT_EQ(conv_output_size(5, 3, 1, 1, 1, 1), 5);
+  EXPECT_EQ(conv_output_size(7, 3, 2, 1, 1, 1), 4);  // windows start at -1, 1, 3, 5
+  EXPECT_EQ(conv_output_size(7, 3, 1, 2, 0, 0), 3);  // dilated extent 5
+  EXPECT_EQ(conv_output_size(2, 5, 1, 1, 0, 0), 0);  // window larger than the input
+  constexpr int kMax = std::numeric_limits<int>::max();
+  EXPECT_EQ(conv_output_size(100, 3, 1, 1, 2130706433, 2130706433), kMax);  // saturates, no wrap
+  EXPECT_EQ(conv_output_size(100, kMax, 1, kMax, 0, 0), 0);                 // extent beyond int
+}
 
 TEST_P(ConvVariantTest, RandomConv2DMatchesReference) {
   for (uint32_t seed = 1; seed <= 40; ++seed) run_case(GetParam(), seed, false);

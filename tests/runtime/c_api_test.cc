@@ -163,6 +163,18 @@ TEST(CApiBadModelTest, RejectsBiasesThatCanOverflowTheAccumulator) {
   nestrt_model_release(m);
 }
 
+// Found by model_load_fuzzer: a pad near INT_MAX overflowed the output-size arithmetic.
+TEST(CApiBadModelTest, RejectsPadsThatOverflowTheWindowArithmetic) {
+  TempPath path("pad.nest");
+  nestrt::testing::TinyModelSpec spec;
+  spec.conv_pad_bottom = 2130706433;
+  write_tiny_model(path.str(), spec);
+  nestrt_model* m = nullptr;
+  EXPECT_EQ(nestrt_model_load(path.str().c_str(), nullptr, &m), NESTRT_INVALID_MODEL);
+  EXPECT_NE(std::string(nestrt_last_error()).find("pad 2130706433 exceeds 65536"), std::string::npos)
+      << nestrt_last_error();
+}
+
 // Found by model_load_fuzzer: an output scale near FLT_MAX dequantised to infinity.
 TEST(CApiBadModelTest, RejectsScalesThatMakeOutputsNonFinite) {
   TempPath path("scale.nest");

@@ -117,7 +117,7 @@ void write_tiny_model(const std::string& path, const TinyModelSpec& s) {
                                    mode_params(b, s.classes, 0.012f, rng, s.fc_bias));
 
   auto io = [&](std::vector<int32_t> v) { return b.CreateVector(v); };
-  const auto conv_opts = fb::CreateConv2DOptions(b, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+  const auto conv_opts = fb::CreateConv2DOptions(b, 1, 1, 1, 1, 1, 1, s.conv_pad_bottom, 1, 1);
   const int pool_h = s.strided_average_pool ? s.height - 1 : s.height, pool_stride = s.strided_average_pool ? 2 : 1;
   const auto pool_opts = fb::CreatePool2DOptions(b, pool_h, s.width, pool_stride, 1, 0, 0, 0, 0, false, 0.05f / 0.04f);
   std::vector<flatbuffers::Offset<fb::Operator>> ops = {

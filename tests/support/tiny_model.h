@@ -18,6 +18,7 @@ struct TinyModelSpec {
   uint64_t fc_high_offset_shift = 0;  // nonzero: corrupt the FC high-plane reference (bad-input tests)
   int32_t fc_bias = 0;                // nonzero: every FC bias in both modes (bad-input tests)
   float logits_scale = 0.1f;          // quantisation scale of the output tensor
+  int32_t conv_pad_bottom = 1;        // the 3x3 conv's bottom pad (bad-input tests set absurd values)
   bool packed = false;                // planes in their narrowest coding (as the converter writes)
   bool strided_average_pool = false;  // an AveragePool2D of window (height-1) x width, stride 2, for the
                                       // global pool (same output shape; a backend without it must refuse)

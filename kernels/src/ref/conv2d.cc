@@ -1,12 +1,18 @@
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
 #include "nestrt/kernels/reference.h"
 #include "nestrt/kernels/requantize.h"
 
 namespace nestrt::kernels {
 
 int conv_output_size(int in, int kernel, int stride, int dilation, int pad_before, int pad_after) {
-  const int effective = (kernel - 1) * dilation + 1;
-  const int span = in + pad_before + pad_after - effective;
-  return span < 0 ? 0 : span / stride + 1;
+  // 64-bit: a model file may carry any int32 kernel, dilation and pads; the planner then rejects the shape.
+  const int64_t effective = (int64_t{kernel} - 1) * dilation + 1;
+  const int64_t span = int64_t{in} + pad_before + pad_after - effective;
+  if (span < 0) return 0;
+  return static_cast<int>(std::min<int64_t>(span / stride + 1, std::numeric_limits<int>::max()));
 }
 
 void qs8_conv2d__ref(const ConvGeometry& g, const ActivationParams& a, const int8_t* input, const int8_t* weights,
