@@ -1,20 +1,24 @@
 // The plane coding round trip: the writer's pack_plane (format) against the kernels'
 // unpack_plane, for every width, at every start and length, with the plane in a buffer of exactly
 // its packed size (so AddressSanitizer catches a read past its end). The fused unpack_nested
-// against unpack_plane of both planes followed by decode_row.
+// against unpack_plane of both planes followed by decode_row. Both through every unpack table this
+// CPU runs (baseline, AVX2, AVX-512), with equality.
 #include "nestrt/kernels/packed_plane.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "gemm/decode_row.h"
 #include "nestrt/format/plane_coding.h"
 #include "plane_values.h"
+#include "unpack/unpack_table.h"
 
 namespace nestrt::kernels {
 namespace {
@@ -30,32 +34,45 @@ std::vector<int8_t> random_values(size_t count, int lo, int hi, std::mt19937& rn
   return v;
 }
 
+// Names the tables a run exercised, so a table this CPU skipped is visible in the log.
+void report_tables() {
+  std::string names;
+  for (const UnpackTable* t : unpack_tables_available()) names += std::string(names.empty() ? "" : ",") + t->name;
+  ::testing::Test::RecordProperty("unpack_tables", names);
+  std::printf("unpack tables run: %s\n", names.c_str());
+}
+
 TEST(PackedPlaneTest, UnpacksEverySliceOfEveryWidth) {
-  std::mt19937 rng(7);
-  for (int width = 0; width <= 8; ++width) {
-    const int half = width ? 1 << (width - 1) : 0;
-    for (int offset : {-128 + half, -3, 0, 5, 127 - std::max(half - 1, 0)}) {
-      const PlaneCoding c{width, offset};
-      if (width == 8 && offset != 0) continue;  // the one valid 8-bit offset is 0
-      ASSERT_TRUE(format::plane_coding_valid(c)) << width << " " << offset;
-      const int lo = width ? offset - (1 << (width - 1)) : offset,
-                hi = width ? offset + (1 << (width - 1)) - 1 : offset;
-      for (size_t count : {size_t{1}, size_t{9}, size_t{63}, size_t{64}, size_t{65}, size_t{130}}) {
-        const std::vector<int8_t> values = random_values(count, lo, hi, rng);
-        const std::vector<uint8_t> packed = pack_plane(values, c);
-        ASSERT_EQ(packed.size(), format::packed_plane_bytes(count, width));
-        for (size_t i = 0; i < count; ++i) ASSERT_EQ(testing::plane_element(packed, i, width, offset), values[i]) << i;
-        // Exactly the packed bytes, on the heap: any over-read is a sanitizer error.
-        const auto* data = packed.empty() ? nullptr : packed.data();
-        for (size_t first = 0; first <= count; ++first) {
-          for (size_t n = 0; first + n <= count; ++n) {
-            std::vector<int8_t> out(n + 1, 99);
-            unpack_plane({data, width, offset}, first, n, out.data());
-            for (size_t i = 0; i < n; ++i) {
-              ASSERT_EQ(out[i], values[first + i]) << "width " << width << " offset " << offset << " count " << count
-                                                   << " first " << first << " n " << n << " i " << i;
+  report_tables();
+  for (const UnpackTable* table : unpack_tables_available()) {
+    SCOPED_TRACE(table->name);
+    std::mt19937 rng(7);
+    for (int width = 0; width <= 8; ++width) {
+      const int half = width ? 1 << (width - 1) : 0;
+      for (int offset : {-128 + half, -3, 0, 5, 127 - std::max(half - 1, 0)}) {
+        const PlaneCoding c{width, offset};
+        if (width == 8 && offset != 0) continue;  // the one valid 8-bit offset is 0
+        ASSERT_TRUE(format::plane_coding_valid(c)) << width << " " << offset;
+        const int lo = width ? offset - (1 << (width - 1)) : offset,
+                  hi = width ? offset + (1 << (width - 1)) - 1 : offset;
+        for (size_t count : {size_t{1}, size_t{9}, size_t{63}, size_t{64}, size_t{65}, size_t{130}}) {
+          const std::vector<int8_t> values = random_values(count, lo, hi, rng);
+          const std::vector<uint8_t> packed = pack_plane(values, c);
+          ASSERT_EQ(packed.size(), format::packed_plane_bytes(count, width));
+          for (size_t i = 0; i < count; ++i)
+            ASSERT_EQ(testing::plane_element(packed, i, width, offset), values[i]) << i;
+          // Exactly the packed bytes, on the heap: any over-read is a sanitizer error.
+          const auto* data = packed.empty() ? nullptr : packed.data();
+          for (size_t first = 0; first <= count; ++first) {
+            for (size_t n = 0; first + n <= count; ++n) {
+              std::vector<int8_t> out(n + 1, 99);
+              unpack_plane_with(*table, {data, width, offset}, first, n, out.data());
+              for (size_t i = 0; i < n; ++i) {
+                ASSERT_EQ(out[i], values[first + i]) << "width " << width << " offset " << offset << " count " << count
+                                                     << " first " << first << " n " << n << " i " << i;
+              }
+              ASSERT_EQ(out[n], 99) << "wrote past the slice";
             }
-            ASSERT_EQ(out[n], 99) << "wrote past the slice";
           }
         }
       }
@@ -98,22 +115,24 @@ TEST(PackedPlaneTest, UnpackNestedMatchesUnpackPlaneThenDecodeRow) {
     const size_t a = pos(rng), b = pos(rng);
     slices.emplace_back(std::min(a, b), std::max(a, b) - std::min(a, b));
   }
-  for (int hw = 0; hw <= 8; ++hw) {
-    for (int lw = 0; lw <= 8; ++lw) {
-      for (unsigned lb = 0; lb <= 7; ++lb) {
-        const RandomPlane high = random_plane(hw, kCount, rng), low = random_plane(lw, kCount, rng);
-        std::vector<int8_t> hv(kCount), lv(kCount), expected(kCount);
-        unpack_plane(high.plane(), 0, kCount, hv.data());
-        unpack_plane(low.plane(), 0, kCount, lv.data());
-        decode_row(lb, hv.data(), lv.data(), kCount, expected.data());
-        for (const auto& [first, n] : slices) {
-          std::vector<int8_t> out(n + 1, 99);
-          unpack_nested(high.plane(), low.plane(), lb, first, n, out.data());
-          const std::vector<int8_t> want(expected.begin() + first, expected.begin() + first + n);
-          ASSERT_EQ(std::vector<int8_t>(out.begin(), out.begin() + n), want)
-              << "high " << hw << "/" << high.coding.offset << " low " << lw << "/" << low.coding.offset << " lb " << lb
-              << " first " << first << " n " << n;
-          ASSERT_EQ(out[n], 99) << "wrote past the slice";
+  report_tables();
+  for (const UnpackTable* table : unpack_tables_available()) {
+    SCOPED_TRACE(table->name);
+    for (int hw = 0; hw <= 8; ++hw) {
+      for (int lw = 0; lw <= 8; ++lw) {
+        for (unsigned lb = 0; lb <= 7; ++lb) {
+          const RandomPlane high = random_plane(hw, kCount, rng), low = random_plane(lw, kCount, rng);
+          std::vector<int8_t> expected(kCount);  // from the values the planes were packed from
+          decode_row(lb, high.values.data(), low.values.data(), kCount, expected.data());
+          for (const auto& [first, n] : slices) {
+            std::vector<int8_t> out(n + 1, 99);
+            unpack_nested_with(*table, high.plane(), low.plane(), lb, first, n, out.data());
+            const std::vector<int8_t> want(expected.begin() + first, expected.begin() + first + n);
+            ASSERT_EQ(std::vector<int8_t>(out.begin(), out.begin() + n), want)
+                << "high " << hw << "/" << high.coding.offset << " low " << lw << "/" << low.coding.offset << " lb "
+                << lb << " first " << first << " n " << n;
+            ASSERT_EQ(out[n], 99) << "wrote past the slice";
+          }
         }
       }
     }
