@@ -96,6 +96,8 @@ class GemmMicrokernelTester {
   GemmMicrokernelTester& split(Split v) { return split_ = v, *this; }
   GemmMicrokernelTester& seed(uint32_t v) { return seed_ = v, *this; }
   GemmMicrokernelTester& iterations(int v) { return iterations_ = v, *this; }
+  // Requantisation multipliers drawn log-uniformly from [lo, hi] (the loader admits (0, 2^24]).
+  GemmMicrokernelTester& multipliers(float lo, float hi) { return mult_lo_ = lo, mult_hi_ = hi, *this; }
 
   // Calls the variant's microkernel directly, tile by tile, over an m x n x k problem.
   void Test(Variant v) const {
@@ -106,13 +108,13 @@ class GemmMicrokernelTester {
       const size_t kc = round_up(k_, 4), ocp = round_up(n_, kPanelNR);
       RandomNested nested(n_ * k_, total_, high_, rng, split_);
       std::uniform_int_distribution<int> d8(-128, 127), dbias(-20000, 20000);
-      std::uniform_real_distribution<float> dmult(1e-4f, 4e-3f);
+      std::uniform_real_distribution<float> dlogmult(std::log(mult_lo_), std::log(mult_hi_));
       std::vector<int8_t> x(m_ * k_);
       for (auto& e : x) e = static_cast<int8_t>(d8(rng));
       std::vector<int32_t> bias(n_);
       std::vector<float> mult(n_);
       for (auto& b : bias) b = dbias(rng);
-      for (auto& f : mult) f = dmult(rng);
+      for (auto& f : mult) f = std::clamp(std::exp(dlogmult(rng)), mult_lo_, mult_hi_);
       const ChannelQuant q{bias.data(), mult.data(), nullptr};
       const ActivationParams act{zi_, zo_, qmin_, qmax_};
 
@@ -181,6 +183,7 @@ class GemmMicrokernelTester {
   Split split_ = Split::kNearest;
   uint32_t seed_ = 1;
   int iterations_ = 1;
+  float mult_lo_ = 1e-4f, mult_hi_ = 4e-3f;
 };
 
 }  // namespace nestrt::kernels::testing

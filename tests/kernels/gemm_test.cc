@@ -2,6 +2,8 @@
 // prints the variant and microkernel it exercised; a variant the CPU lacks is reported as not run.
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -153,6 +155,26 @@ TEST_P(GemmVariantTest, Clamping) {
   tester().m(6).n(20).k(50).qmax(30).Test(GetParam());
   tester().m(6).n(20).k(50).qmin(-128).qmax(-128).Test(GetParam());
   tester().m(6).n(20).k(50).output_zero_point(-128).qmin(-128).Test(GetParam());  // fused ReLU
+}
+
+// Multipliers up to the loader's bound 2^24 push acc * m past 2^24 (the float clamp), past int32
+// (FCVTNS / CVTPS2DQ saturation) and past int16 (the NEON kernels' narrowing): every output must
+// still be the reference's clamped value, with zero points at both ends.
+TEST_P(GemmVariantTest, SaturatingMultipliers) {
+  for (int32_t zo : {-128, -60, 0, 77, 127}) {
+    for (auto [lo, hi] : {std::pair{0.05f, 300.f}, std::pair{1e3f, 16777216.f}, std::pair{1e-6f, 16777216.f}}) {
+      tester()
+          .m(7)
+          .n(33)
+          .k(29)
+          .input_zero_point(-17)
+          .output_zero_point(zo)
+          .multipliers(lo, hi)
+          .iterations(2)
+          .seed(uint32_t(zo + 500 + int(hi)))
+          .Test(GetParam());
+    }
+  }
 }
 
 TEST_P(GemmVariantTest, BothModesAndNestings) {

@@ -63,6 +63,7 @@ void nest_qs8_gemm_4x16c8__i8mm(size_t mr, size_t nc, size_t kc, const void* a, 
       for (int j = 0; j < 8; ++j) acc[pr][j] = vmmlaq_s32(acc[pr][j], x, b[j]);
     }
   }
+  const neon::Requant16 rq = neon::requant16(mult, p);
   for (int pr = 0; pr < MR / 2; ++pr) {
     // Tile (2j, 2j+1) holds [r c2j, r c2j+1, r+1 c2j, r+1 c2j+1]: 64-bit zips regroup it by row.
     int32x4_t top[4], bottom[4];
@@ -71,9 +72,13 @@ void nest_qs8_gemm_4x16c8__i8mm(size_t mr, size_t nc, size_t kc, const void* a, 
       top[q] = vreinterpretq_s32_s64(vzip1q_s64(t0, t1));
       bottom[q] = vreinterpretq_s32_s64(vzip2q_s64(t0, t1));
     }
+    for (int q = 0; q < 4; ++q) {
+      const int32x4_t i = vld1q_s32(init + 4 * q);
+      top[q] = vaddq_s32(top[q], i), bottom[q] = vaddq_s32(bottom[q], i);
+    }
     const size_t r = size_t(2 * pr);
-    if (r < mr) store16(top[0], top[1], top[2], top[3], init, mult, p, c + r * c_stride, nc);
-    if (r + 1 < mr) store16(bottom[0], bottom[1], bottom[2], bottom[3], init, mult, p, c + (r + 1) * c_stride, nc);
+    if (r < mr) store16(top[0], top[1], top[2], top[3], rq, c + r * c_stride, nc);
+    if (r + 1 < mr) store16(bottom[0], bottom[1], bottom[2], bottom[3], rq, c + (r + 1) * c_stride, nc);
   }
 }
 

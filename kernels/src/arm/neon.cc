@@ -23,8 +23,9 @@ void nest_qs8_gemm_4x16c4__neon_mlal_lane(size_t mr, size_t nc, size_t kc, const
   }
   // Sixteen named accumulators, not an array: GCC 12 keeps an array of them in memory and
   // writes all 16 back to the stack on every k step (8 STPs per 64 SMLALs).
-  int32x4_t a00 = vdupq_n_s32(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00,
-            a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+  int32x4_t a00 = vld1q_s32(init), a01 = vld1q_s32(init + 4), a02 = vld1q_s32(init + 8), a03 = vld1q_s32(init + 12);
+  int32x4_t a10 = a00, a11 = a01, a12 = a02, a13 = a03, a20 = a00, a21 = a01, a22 = a02, a23 = a03, a30 = a00,
+            a31 = a01, a32 = a02, a33 = a03;
   const int16_t *x0p = rows[0], *x1p = rows[1], *x2p = rows[2], *x3p = rows[3];
   for (size_t k = 0; k < kc; k += 4) {
     const int8x16x4_t wk = vld4q_s8(w);  // wk.val[j]: channels 0..15 at k + j
@@ -50,10 +51,11 @@ void nest_qs8_gemm_4x16c4__neon_mlal_lane(size_t mr, size_t nc, size_t kc, const
 #undef NESTRT_MLAL
 #undef NESTRT_MLAL_ROW
   }
-  store16(a00, a01, a02, a03, init, mult, p, c, nc);
-  if (mr > 1) store16(a10, a11, a12, a13, init, mult, p, c + c_stride, nc);
-  if (mr > 2) store16(a20, a21, a22, a23, init, mult, p, c + 2 * c_stride, nc);
-  if (mr > 3) store16(a30, a31, a32, a33, init, mult, p, c + 3 * c_stride, nc);
+  const neon::Requant16 q = neon::requant16(mult, p);
+  store16(a00, a01, a02, a03, q, c, nc);
+  if (mr > 1) store16(a10, a11, a12, a13, q, c + c_stride, nc);
+  if (mr > 2) store16(a20, a21, a22, a23, q, c + 2 * c_stride, nc);
+  if (mr > 3) store16(a30, a31, a32, a33, q, c + 3 * c_stride, nc);
 }
 
 }  // namespace nestrt::kernels

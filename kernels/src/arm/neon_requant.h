@@ -1,7 +1,15 @@
 // Requantisation and store of one 16-channel row of int32 accumulators, shared by the NEON
 // microkernels (neon.cc, neondot.cc, i8mm.cc). The functions are static so that each translation
 // unit compiles its own copy under its own target options (no ODR mixing of ISA variants).
-// Same arithmetic as requantize.h: fp32 multiply, round half to even, zero point, clamp.
+//
+// The bits of requantize.h (fp32 multiply, round half to even, clamp to +-2^24, + zero point,
+// clamp to [min, max]) in fewer instructions, as XNNPACK's fp32 requantisation does:
+//  - FCVTNS saturates, and any value past +-2^24 ends at the same bound of [min, max] after the
+//    zero point is added, so the float clamp is dropped;
+//  - the int32 results are narrowed with saturation (SQXTN) to int16, the zero point is added
+//    with saturation (SQADD), then narrowed to int8: saturation never moves a value across
+//    [min, max] (a subset of int8), so clamping the int8 bytes at the end gives the same bytes;
+//  - the kernels start their accumulators at `init` (wrapping int32 addition is associative).
 #pragma once
 
 #include <arm_neon.h>
@@ -12,24 +20,35 @@
 
 namespace nestrt::kernels::neon {
 
-static inline int32x4_t requant4(int32x4_t acc, const int32_t* init, const float* mult, const GemmRequant& p) {
-  float32x4_t f = vmulq_f32(vcvtq_f32_s32(vaddq_s32(acc, vld1q_s32(init))), vld1q_f32(mult));
-  f = vminq_f32(vmaxq_f32(f, vdupq_n_f32(-16777216.0f)), vdupq_n_f32(16777216.0f));
-  int32x4_t y = vaddq_s32(vcvtnq_s32_f32(f), vdupq_n_s32(p.output_zero_point));
-  y = vmaxq_s32(y, vdupq_n_s32(p.output_min));
-  return vminq_s32(y, vdupq_n_s32(p.output_max));
+// The per-tile constants of one 16-channel panel, loaded once and kept in registers over the rows.
+struct Requant16 {
+  float32x4_t m0, m1, m2, m3;
+  int16x8_t zp;
+  int8x16_t lo, hi;
+};
+
+static inline Requant16 requant16(const float* mult, const GemmRequant& p) {
+  return {vld1q_f32(mult),
+          vld1q_f32(mult + 4),
+          vld1q_f32(mult + 8),
+          vld1q_f32(mult + 12),
+          vdupq_n_s16(int16_t(p.output_zero_point)),
+          vdupq_n_s8(int8_t(p.output_min)),
+          vdupq_n_s8(int8_t(p.output_max))};
 }
 
-// a0..a3: channels 0-3, 4-7, 8-11, 12-15 of one output row; stores the first nc of them. By value:
-// a pointer into the kernels' accumulator arrays makes GCC keep them in memory, storing all of
-// them to the stack on every k step.
-static inline void store16(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3, const int32_t* init,
-                           const float* mult, const GemmRequant& p, int8_t* c, size_t nc) {
-  const int16x8_t lo =
-      vcombine_s16(vmovn_s32(requant4(a0, init, mult, p)), vmovn_s32(requant4(a1, init + 4, mult + 4, p)));
-  const int16x8_t hi =
-      vcombine_s16(vmovn_s32(requant4(a2, init + 8, mult + 8, p)), vmovn_s32(requant4(a3, init + 12, mult + 12, p)));
-  const int8x16_t y = vcombine_s8(vmovn_s16(lo), vmovn_s16(hi));
+// a0..a3: channels 0-3, 4-7, 8-11, 12-15 of one output row (init already added); stores the first
+// nc of them. By value: a pointer into the kernels' accumulator arrays makes GCC keep them in
+// memory, storing all of them to the stack on every k step.
+static inline void store16(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3, const Requant16& q, int8_t* c,
+                           size_t nc) {
+  const int32x4_t y0 = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a0), q.m0));
+  const int32x4_t y1 = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a1), q.m1));
+  const int32x4_t y2 = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a2), q.m2));
+  const int32x4_t y3 = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(a3), q.m3));
+  const int16x8_t lo = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(y0), y1), q.zp);
+  const int16x8_t hi = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(y2), y3), q.zp);
+  const int8x16_t y = vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(lo), hi), q.lo), q.hi);
   if (nc == 16) {
     vst1q_s8(c, y);
   } else {

@@ -19,8 +19,9 @@ void nest_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const void* 
   for (int r = 1; r < MR; ++r) rows[r] = size_t(r) < mr ? rows[r - 1] + a_stride : rows[r - 1];
   // Sixteen named accumulators, not an array: GCC 12 keeps an array of them partly in memory and
   // spills inside the k loop.
-  int32x4_t a00 = vdupq_n_s32(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00,
-            a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+  int32x4_t a00 = vld1q_s32(init), a01 = vld1q_s32(init + 4), a02 = vld1q_s32(init + 8), a03 = vld1q_s32(init + 12);
+  int32x4_t a10 = a00, a11 = a01, a12 = a02, a13 = a03, a20 = a00, a21 = a01, a22 = a02, a23 = a03, a30 = a00,
+            a31 = a01, a32 = a02, a33 = a03;
 #define NESTRT_SDOT_ROW(R, X, DOT)  \
   a##R##0 = DOT(a##R##0, w0, X##R); \
   a##R##1 = DOT(a##R##1, w1, X##R); \
@@ -64,10 +65,11 @@ void nest_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const void* 
     NESTRT_SDOT_ROW(3, b, vdotq_s32)
   }
 #undef NESTRT_SDOT_ROW
-  store16(a00, a01, a02, a03, init, mult, p, c, nc);
-  if (mr > 1) store16(a10, a11, a12, a13, init, mult, p, c + c_stride, nc);
-  if (mr > 2) store16(a20, a21, a22, a23, init, mult, p, c + 2 * c_stride, nc);
-  if (mr > 3) store16(a30, a31, a32, a33, init, mult, p, c + 3 * c_stride, nc);
+  const neon::Requant16 q = neon::requant16(mult, p);
+  store16(a00, a01, a02, a03, q, c, nc);
+  if (mr > 1) store16(a10, a11, a12, a13, q, c + c_stride, nc);
+  if (mr > 2) store16(a20, a21, a22, a23, q, c + 2 * c_stride, nc);
+  if (mr > 3) store16(a30, a31, a32, a33, q, c + 3 * c_stride, nc);
 }
 
 }  // namespace nestrt::kernels
