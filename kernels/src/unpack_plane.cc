@@ -16,11 +16,6 @@ constexpr unsigned sign_bit(int w) {
   return w > 0 ? 1u << (w - 1) : 0;
 }
 
-const UnpackTable& best_table() {
-  static const UnpackTable& t = *unpack_tables_available().back();
-  return t;
-}
-
 // The bytes of block `block` of a plane, for its elements [lo, hi). Width 8 is not padded to
 // whole blocks, so a partial block is copied into `stage` and a 64-byte read stays inside the plane.
 const uint8_t* plane_block(const PackedPlane& plane, int width, size_t block, size_t lo, size_t hi, uint8_t* stage) {
@@ -96,12 +91,12 @@ void unpack_plane_with(const UnpackTable& t, const PackedPlane& plane, size_t fi
 }
 
 void unpack_plane(const PackedPlane& plane, size_t first, size_t n, int8_t* out) {
-  unpack_plane_with(best_table(), plane, first, n, out);
+  unpack_plane_with(unpack_table(), plane, first, n, out);
 }
 
 void unpack_nested(const PackedPlane& high, const PackedPlane& low, unsigned low_bits, size_t first, size_t n,
                    int8_t* out) {
-  unpack_nested_with(best_table(), high, low, low_bits, first, n, out);
+  unpack_nested_with(unpack_table(), high, low, low_bits, first, n, out);
 }
 
 }  // namespace nestrt::kernels

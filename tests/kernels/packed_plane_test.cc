@@ -139,6 +139,39 @@ TEST(PackedPlaneTest, UnpackNestedMatchesUnpackPlaneThenDecodeRow) {
   }
 }
 
+// The reductions each table carries: exact sums, and dot products that wrap like int32 lanes
+// (70000 extreme products pass 2^31), at every length around the vector widths.
+TEST(PackedPlaneTest, SumsAndDotsOfEveryTableMatchScalarArithmetic) {
+  report_tables();
+  std::mt19937 rng(13);
+  for (const UnpackTable* table : unpack_tables_available()) {
+    SCOPED_TRACE(table->name);
+    std::vector<size_t> lengths(130);
+    for (size_t i = 0; i < lengths.size(); ++i) lengths[i] = i;
+    lengths.push_back(1000);
+    lengths.push_back(70001);
+    for (size_t n : lengths) {
+      for (bool extreme : {false, true}) {
+        std::vector<int8_t> w(n + 1);
+        std::vector<int16_t> x(n + 1);
+        std::uniform_int_distribution<int> d8(-128, 127), d16(-255, 255);
+        for (size_t i = 0; i < n; ++i) {
+          w[i] = int8_t(extreme ? -128 : d8(rng));
+          x[i] = int16_t(extreme ? -32768 : d16(rng));
+        }
+        int32_t sum = 0;
+        uint32_t dot = 0;
+        for (size_t i = 0; i < n; ++i) sum += w[i], dot += uint32_t(int32_t(w[i]) * int32_t(x[i]));
+        // Offset by one element: the reductions must not assume aligned rows.
+        std::vector<int8_t> wu(w.size() + 1);
+        std::copy(w.begin(), w.end(), wu.begin() + 1);
+        ASSERT_EQ(table->sum(wu.data() + 1, n), sum) << "n " << n;
+        ASSERT_EQ(table->dot_centred(w.data(), x.data(), n), int32_t(dot)) << "n " << n << " extreme " << extreme;
+      }
+    }
+  }
+}
+
 TEST(PackedPlaneTest, UnpackNestedWrapsLikeDecodeRow) {
   // high 6-bit -32 with low 2-bit -2 at l = 2: -130 wraps to 126; high 31 << 3 = 248 wraps to -8.
   const std::vector<int8_t> high = {-32, -32, 31, 0}, low = {-2, 1, 0, -1};

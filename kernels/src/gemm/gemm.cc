@@ -15,6 +15,7 @@
 
 #include "../parallel_for.h"
 #include "../ukernels.h"
+#include "../unpack/unpack_table.h"
 #include "gemv.h"
 
 namespace nestrt::kernels {
@@ -261,28 +262,6 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
   }
 }
 
-// Sum of n int8 values. SSE2: PSADBW adds 8 unsigned bytes per instruction, so the bytes are
-// biased by 128 (x ^ 0x80) and 128 per byte is taken off again; NEON: pairwise widening adds.
-int32_t row_sum(const int8_t* v, size_t n) {
-  int32_t s = 0;
-  size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i bias = _mm_set1_epi8(char(0x80)), zero = _mm_setzero_si128();
-  __m128i acc = zero;
-  for (; i + 16 <= n; i += 16) {
-    const __m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i)), bias);
-    acc = _mm_add_epi64(acc, _mm_sad_epu8(x, zero));
-  }
-  s = int32_t(_mm_cvtsi128_si32(acc) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(acc, acc))) - int32_t(128 * i);
-#elif defined(__aarch64__)
-  int32x4_t acc = vdupq_n_s32(0);
-  for (; i + 16 <= n; i += 16) acc = vpadalq_s16(acc, vpaddlq_s8(vld1q_s8(v + i)));
-  s = vaddvq_s32(acc);
-#endif
-  for (; i < n; ++i) s += v[i];
-  return s;
-}
-
 // Interleaves 16 rows of `len` bytes (row n at tmp + n * stride, len a multiple of 4) into c4
 // blocks: out[(kb * 16 + n) * 4 + j] = row_n[kb * 4 + j]. 4x4 transposes of 32-bit words with the
 // baseline SIMD of each architecture (SSE2, NEON); scalar elsewhere.
@@ -335,6 +314,7 @@ void decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k
   const size_t kc = round_up(k, 4);
   const unsigned lb = unsigned(planes.low_bits);
   if (ksum) std::fill_n(ksum, kPanelNR, 0);
+  const UnpackTable::SumFn row_sum = unpack_table().sum;
   const size_t chunk = std::min(kChunk, kc);  // tmp holds 16 x kc bytes at least
   for (size_t k0 = 0; k0 < kc; k0 += chunk) {
     const size_t len = std::min(chunk, kc - k0);             // multiple of 4

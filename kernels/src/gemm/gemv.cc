@@ -1,20 +1,15 @@
 // GEMV schedule: per task, a few output channels' weight rows are formed from their planes into
 // an L1 buffer (unpack_nested in full mode: the same bits as the panel schedule's decode) and
-// dotted with the centred input rows (x - zp as int16, made once per run). The dot products use
-// the baseline SIMD of each architecture (SSE2 PMADDWD, NEON SMLAL), which every fast variant
-// shares: this schedule is bound by the unpacking, not the multiplies.
+// dotted with the centred input rows (x - zp as int16, made once per run). The dot products come
+// from the unpack table (the widest vectors the CPU runs: NEON SMLAL, SSE2/AVX2/AVX-512
+// PMADDWD), which every fast variant shares: this schedule is bound by the unpacking.
 #include "gemv.h"
 
 #include <pthreadpool.h>
 #include <algorithm>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#elif defined(__aarch64__)
-#include <arm_neon.h>
-#endif
-
 #include "../parallel_for.h"
+#include "../unpack/unpack_table.h"
 #include "nestrt/kernels/packed_plane.h"
 #include "nestrt/kernels/requantize.h"
 
@@ -23,40 +18,6 @@ namespace {
 
 constexpr size_t kAlign = 64;
 constexpr size_t kChannelsPerTask = 16;
-
-// sum_i w[i] * x[i] in wrapping int32 arithmetic (the SIMD lanes wrap; so does the scalar tail).
-int32_t dot_centred(const int8_t* w, const int16_t* x, size_t n) {
-  size_t i = 0;
-  uint32_t s = 0;
-#if defined(__SSE2__)
-  __m128i acc0 = _mm_setzero_si128(), acc1 = _mm_setzero_si128();
-  for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i));
-    const __m128i w0 = _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);  // sign-extended to int16
-    const __m128i w1 = _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8);
-    acc0 = _mm_add_epi32(acc0, _mm_madd_epi16(w0, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
-    acc1 = _mm_add_epi32(acc1, _mm_madd_epi16(w1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i + 8))));
-  }
-  __m128i acc = _mm_add_epi32(acc0, acc1);
-  acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(1, 0, 3, 2)));
-  acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(2, 3, 0, 1)));
-  s = uint32_t(_mm_cvtsi128_si32(acc));
-#elif defined(__aarch64__)
-  int32x4_t acc0 = vdupq_n_s32(0), acc1 = vdupq_n_s32(0);
-  for (; i + 16 <= n; i += 16) {
-    const int8x16_t v = vld1q_s8(w + i);
-    const int16x8_t w0 = vmovl_s8(vget_low_s8(v)), w1 = vmovl_high_s8(v);
-    const int16x8_t x0 = vld1q_s16(x + i), x1 = vld1q_s16(x + i + 8);
-    acc0 = vmlal_s16(acc0, vget_low_s16(w0), vget_low_s16(x0));
-    acc1 = vmlal_high_s16(acc1, w0, x0);
-    acc0 = vmlal_s16(acc0, vget_low_s16(w1), vget_low_s16(x1));
-    acc1 = vmlal_high_s16(acc1, w1, x1);
-  }
-  s = uint32_t(vaddvq_s32(vaddq_s32(acc0, acc1)));
-#endif
-  for (; i < n; ++i) s += uint32_t(int32_t(w[i]) * int32_t(x[i]));
-  return int32_t(s);
-}
 
 // The centred input rows at offset 0, then one weight row per thread at `rows`.
 struct GemvScratch {
@@ -95,6 +56,7 @@ void run_gemv(const ConvGeometry& g, const ActivationParams& a, const int8_t* in
   const bool full = mode == NestMode::kFull;
   const unsigned lb = unsigned(planes.low_bits);
   const size_t tasks = (oc + kChannelsPerTask - 1) / kChannelsPerTask;
+  const UnpackTable::DotFn dot_centred = unpack_table().dot_centred;
   parallel_for_slots(pool, tasks, threads, [&](size_t t, size_t slot) {
     auto* w = reinterpret_cast<int8_t*>(base + s.rows + slot * s.row_bytes);
     for (size_t c = t * kChannelsPerTask; c < std::min(oc, (t + 1) * kChannelsPerTask); ++c) {

@@ -184,11 +184,13 @@ struct Swar {
     return {nested_row<WH>(std::make_integer_sequence<int, 9>())...};
   }
 
-  static constexpr UnpackTable table(const char* name) {
+  static constexpr UnpackTable table(const char* name, UnpackTable::SumFn sum, UnpackTable::DotFn dot_centred) {
     return {name,
             {nullptr, unpack_blocks<1>, unpack_blocks<2>, unpack_blocks<3>, unpack_blocks<4>, unpack_blocks<5>,
              unpack_blocks<6>, unpack_blocks<7>},
-            nested_all(std::make_integer_sequence<int, 9>())};
+            nested_all(std::make_integer_sequence<int, 9>()),
+            sum,
+            dot_centred};
   }
 };
 

@@ -1,11 +1,13 @@
 // The block unpackers of one ISA (internal): unpack_plane and unpack_nested split a slice into
-// partial and whole 64-element blocks and hand the blocks to the best table this CPU runs.
+// partial and whole 64-element blocks and hand the blocks to the best table this CPU runs. The
+// table also holds the two reductions the GEMM and GEMV schedules run over freshly unpacked rows
+// (still in L1), so they get the same vector width.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <span>
 
 namespace nestrt::kernels {
 
@@ -16,10 +18,19 @@ struct UnpackTable {
   // folded into `add`.
   using NestedFn = void (*)(const uint8_t* high, const uint8_t* low, size_t blocks, unsigned lb, uint8_t add,
                             int8_t* out);
+  // Sum of n int8 values (exact: n * 128 stays far inside int32).
+  using SumFn = int32_t (*)(const int8_t* v, size_t n);
+  // sum_i w[i] * x[i] in wrapping int32 arithmetic (as the SIMD lanes wrap).
+  using DotFn = int32_t (*)(const int8_t* w, const int16_t* x, size_t n);
   const char* name;
   std::array<BlocksFn, 8> blocks;                 // by width, [0] unused
   std::array<std::array<NestedFn, 9>, 9> nested;  // [high width][low width], widths 0..8
+  SumFn sum;
+  DotFn dot_centred;
 };
+
+// The table unpack_plane and unpack_nested use: the last of unpack_tables_available().
+const UnpackTable& unpack_table();
 
 // Vectors of 2 x 64 bits: SSE2 on x86-64, NEON on arm64, generic elsewhere. Every CPU runs it.
 const UnpackTable& unpack_table__baseline();
@@ -29,7 +40,7 @@ const UnpackTable& unpack_table__avx512();  // 8 x 64 bits (AVX512F + AVX512BW)
 #endif
 
 // Every table this CPU can run, baseline first; the last is the one unpack_plane/unpack_nested use.
-const std::vector<const UnpackTable*>& unpack_tables_available();
+std::span<const UnpackTable* const> unpack_tables_available();
 
 // unpack_plane / unpack_nested through a given table (tests cross-check every table with these).
 struct PackedPlane;
