@@ -48,6 +48,16 @@ std::string parse_size(const std::string& text, const char* single, int& first, 
   return "";
 }
 
+// A CLI11 check that the option parses as parse_size does (single: what a lone N means).
+CLI::Validator size_validator(const char* single, const char* shape) {
+  return CLI::Validator(
+      [single](std::string& text) {
+        int a = 0, b = 0;
+        return parse_size(text, single, a, b);
+      },
+      shape);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -123,22 +133,12 @@ int main(int argc, char** argv) {
                  "Resize(N): the longer side becomes floor(N * long / short)); H,W resizes to exactly H x W. "
                  "Bilinear, half-pixel centres, no antialiasing. Without --resize and --crop, images are resized "
                  "straight to the input's H x W. Stored in the model: nestrt run/eval apply it too")
-      ->check(CLI::Validator(
-          [](std::string& text) {
-            int a = 0, b = 0;
-            return parse_size(text, "shorter side", a, b);
-          },
-          "N|H,W"));
+      ->check(size_validator("shorter side", "N|H,W"));
   app.add_option("--crop", crop_text,
                  "after --resize: centre crop to H,W (N: N,N), which must be the model input's H x W; offsets as "
                  "torchvision CenterCrop, round((in - out) / 2) with halves to even. Typical ImageNet: --resize 256 "
                  "--crop 224,224. Stored in the model")
-      ->check(CLI::Validator(
-          [](std::string& text) {
-            int a = 0, b = 0;
-            return parse_size(text, "square", a, b);
-          },
-          "H,W"));
+      ->check(size_validator("square", "H,W"));
   app.add_option("--layout", layout_text,
                  "axis order of an .npy --calib file: nchw ([N,C,H,W] or [C,H,W]) or nhwc ([N,H,W,C] or [H,W,C], "
                  "transposed to the model's NCHW); images are unaffected. Describes the data file, so it is not "

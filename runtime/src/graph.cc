@@ -350,31 +350,42 @@ class PlanBuilder {
     p.concat_rows = out.elements / std::max<size_t>(p.concat_output_channels, 1);
   }
 
-  void resize_plan(const fb::Operator& op, OpPlan& p) {
-    expect_inputs(p, "Resize", 1);
-    const fb::ResizeOptions* o = op.options_as_ResizeOptions();
-    if (o == nullptr) fail(p.label(), "Resize needs ResizeOptions");
-    for (const auto& [axis, scale] : {std::pair{"scale_h", o->scale_h()}, std::pair{"scale_w", o->scale_w()}}) {
-      if (scale < 1 || scale > 64) {
-        fail(p.label(), std::string("Resize ") + axis + " " + std::to_string(scale) + " lies outside [1, 64]");
+  // Checks shared by the value copies into a larger NHWC grid (Resize, ZeroInsert): factors in
+  // [1, 64], a rank-4 input, the output shape out_size(extent, factor) per axis, unchanged
+  // quantisation and no fused clamp. Returns the input tensor.
+  template <typename OutSize>
+  const TensorInfo& grid_copy_plan(const fb::Operator& op, OpPlan& p, const std::string& name, const char* factor,
+                                   int32_t factor_h, int32_t factor_w, OutSize out_size) {
+    for (const auto& [axis, f] : {std::pair{"_h", factor_h}, std::pair{"_w", factor_w}}) {
+      if (f < 1 || f > 64) {
+        fail(p.label(), name + " " + factor + axis + " " + std::to_string(f) + " lies outside [1, 64]");
       }
     }
     const TensorInfo& in = tensor(p.inputs[0]);
-    if (in.shape.size() != 4) fail(p.label(), "Resize needs an NHWC (rank-4) input, got " + shape_string(in.shape));
-    const int64_t out_h = int64_t{in.shape[1]} * o->scale_h(), out_w = int64_t{in.shape[2]} * o->scale_w();
-    if (out_h > INT32_MAX || out_w > INT32_MAX) fail(p.label(), "Resize output is too large");
+    if (in.shape.size() != 4) fail(p.label(), name + " needs an NHWC (rank-4) input, got " + shape_string(in.shape));
+    const int64_t out_h = out_size(in.shape[1], factor_h), out_w = out_size(in.shape[2], factor_w);
+    if (out_h > INT32_MAX || out_w > INT32_MAX) fail(p.label(), name + " output is too large");
     expect_shape(p, p.output, {in.shape[0], static_cast<int32_t>(out_h), static_cast<int32_t>(out_w), in.shape[3]},
                  "output");
     const TensorInfo& out = tensor(p.output);
     if (in.scale != out.scale || in.zero_point != out.zero_point) {
-      fail(p.label(), "Resize must keep the quantisation: input scale " + std::to_string(in.scale) + " zero point " +
+      fail(p.label(), name + " must keep the quantisation: input scale " + std::to_string(in.scale) + " zero point " +
                           std::to_string(in.zero_point) + ", output scale " + std::to_string(out.scale) +
                           " zero point " + std::to_string(out.zero_point));
     }
     if (op.output_min() != -128 || op.output_max() != 127) {
       fail(p.label(),
-           "Resize copies values: a fused clamp (output_min/output_max other than -128/127) is not supported");
+           name + " copies values: a fused clamp (output_min/output_max other than -128/127) is not supported");
     }
+    return in;
+  }
+
+  void resize_plan(const fb::Operator& op, OpPlan& p) {
+    expect_inputs(p, "Resize", 1);
+    const fb::ResizeOptions* o = op.options_as_ResizeOptions();
+    if (o == nullptr) fail(p.label(), "Resize needs ResizeOptions");
+    const TensorInfo& in = grid_copy_plan(op, p, "Resize", "scale", o->scale_h(), o->scale_w(),
+                                          [](int32_t extent, int32_t scale) { return int64_t{extent} * scale; });
     p.resize = {static_cast<size_t>(in.shape[0]), static_cast<size_t>(in.shape[1]),  static_cast<size_t>(in.shape[2]),
                 static_cast<size_t>(in.shape[3]), static_cast<size_t>(o->scale_h()), static_cast<size_t>(o->scale_w())};
   }
@@ -383,30 +394,10 @@ class PlanBuilder {
     expect_inputs(p, "ZeroInsert", 1);
     const fb::ZeroInsertOptions* o = op.options_as_ZeroInsertOptions();
     if (o == nullptr) fail(p.label(), "ZeroInsert needs ZeroInsertOptions");
-    for (const auto& [axis, stride] : {std::pair{"stride_h", o->stride_h()}, std::pair{"stride_w", o->stride_w()}}) {
-      if (stride < 1 || stride > 64) {
-        fail(p.label(), std::string("ZeroInsert ") + axis + " " + std::to_string(stride) + " lies outside [1, 64]");
-      }
-    }
-    const TensorInfo& in = tensor(p.inputs[0]);
-    if (in.shape.size() != 4) {
-      fail(p.label(), "ZeroInsert needs an NHWC (rank-4) input, got " + shape_string(in.shape));
-    }
-    const int64_t out_h = int64_t{in.shape[1] - 1} * o->stride_h() + 1,
-                  out_w = int64_t{in.shape[2] - 1} * o->stride_w() + 1;
-    if (out_h > INT32_MAX || out_w > INT32_MAX) fail(p.label(), "ZeroInsert output is too large");
-    expect_shape(p, p.output, {in.shape[0], static_cast<int32_t>(out_h), static_cast<int32_t>(out_w), in.shape[3]},
-                 "output");
-    const TensorInfo& out = tensor(p.output);
-    if (in.scale != out.scale || in.zero_point != out.zero_point) {
-      fail(p.label(), "ZeroInsert must keep the quantisation: input scale " + std::to_string(in.scale) +
-                          " zero point " + std::to_string(in.zero_point) + ", output scale " +
-                          std::to_string(out.scale) + " zero point " + std::to_string(out.zero_point));
-    }
-    if (op.output_min() != -128 || op.output_max() != 127) {
-      fail(p.label(),
-           "ZeroInsert copies values: a fused clamp (output_min/output_max other than -128/127) is not supported");
-    }
+    // Stride-1 zeros between the input pixels: (extent - 1) * stride + 1.
+    const TensorInfo& in =
+        grid_copy_plan(op, p, "ZeroInsert", "stride", o->stride_h(), o->stride_w(),
+                       [](int32_t extent, int32_t stride) { return int64_t{extent - 1} * stride + 1; });
     p.zero_insert = {static_cast<size_t>(in.shape[0]),   static_cast<size_t>(in.shape[1]),
                      static_cast<size_t>(in.shape[2]),   static_cast<size_t>(in.shape[3]),
                      static_cast<size_t>(o->stride_h()), static_cast<size_t>(o->stride_w())};
