@@ -55,12 +55,13 @@ void nested_conv(benchmark::State& state, const Shape& shape, nk::Variant v, nk:
 void predecoded_conv(benchmark::State& state, const Shape& shape, nk::Variant v) {
   Problem p(shape);
   const nk::ChannelQuant q{p.bias.data(), p.multiplier.data(), nullptr};
-  const size_t k = size_t(shape.k) * shape.k * shape.in_c, kc = nk::round_up(k, 4);
+  const int group = nk::gemm_ukernel(v).k_group;  // panels in the order this variant reads
+  const size_t k = size_t(shape.k) * shape.k * shape.in_c, kc = nk::round_up(k, size_t(group));
   const size_t ocp = nk::round_up(size_t(shape.out_c), nk::kPanelNR);
   std::vector<int8_t> panels(ocp * kc), tmp(nk::kPanelNR * kc);
   std::vector<int32_t> ksum(ocp);
   nk::nest_qs8_decode_panels(p.planes(), nk::NestMode::kFull, shape.out_c, int(k), panels.data(), ksum.data(),
-                             tmp.data());
+                             tmp.data(), group);
   for (auto _ : state) {
     nk::qs8_conv2d_packed(v, p.g, kAct, p.input.data(), panels.data(), ksum.data(), q, p.output.data(),
                           p.scratch.data());

@@ -130,11 +130,12 @@ struct PredecodedRunner {
   std::vector<int32_t> ksum;
   PredecodedRunner(Problem& prob, nk::Variant variant, nk::NestMode mode)
       : p(prob), v(variant), q{prob.bias.data(), prob.multiplier.data(), nullptr} {
-    const size_t k = size_t(p.g.kernel_h) * p.g.kernel_w * p.g.in_c, kc = nk::round_up(k, 4);
+    const int group = nk::gemm_ukernel(v).k_group;  // panels in the order this variant reads
+    const size_t k = size_t(p.g.kernel_h) * p.g.kernel_w * p.g.in_c, kc = nk::round_up(k, size_t(group));
     const size_t ocp = nk::round_up(size_t(p.g.out_c), nk::kPanelNR);
     std::vector<int8_t> tmp(nk::kPanelNR * kc);
     panels.resize(ocp * kc), ksum.resize(ocp);
-    nk::nest_qs8_decode_panels(p.planes(), mode, p.g.out_c, int(k), panels.data(), ksum.data(), tmp.data());
+    nk::nest_qs8_decode_panels(p.planes(), mode, p.g.out_c, int(k), panels.data(), ksum.data(), tmp.data(), group);
   }
   void run(int8_t* output, void* scratch) const {
     nk::qs8_conv2d_packed(v, p.g, nestrt::bench::kAct, p.input.data(), panels.data(), ksum.data(), q, output, scratch,

@@ -24,9 +24,12 @@ void nest_qs8_dwconv2d_c32__avx512vnni(const ConvGeometry& g, const ActivationPa
 #endif
 
 #if defined(__aarch64__)
-void nest_qs8_gemm_4x16c4__neon_mlal_lane(size_t mr, size_t nc, size_t kc, const void* a, size_t a_stride,
-                                          const int8_t* w, const int32_t* init, const float* mult, int8_t* c,
-                                          size_t c_stride, const GemmRequant& p);
+void nest_qs8_gemm_4x4c16__neon_mull(size_t mr, size_t nc, size_t kc, const void* a, size_t a_stride, const int8_t* w,
+                                     const int32_t* init, const float* mult, int8_t* c, size_t c_stride,
+                                     const GemmRequant& p);
+void nest_qs8_gemm_4x4c16__neon_mlal(size_t mr, size_t nc, size_t kc, const void* a, size_t a_stride, const int8_t* w,
+                                     const int32_t* init, const float* mult, int8_t* c, size_t c_stride,
+                                     const GemmRequant& p);
 void nest_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const void* a, size_t a_stride, const int8_t* w,
                                    const int32_t* init, const float* mult, int8_t* c, size_t c_stride,
                                    const GemmRequant& p);

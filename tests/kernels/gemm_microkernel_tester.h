@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -65,7 +66,8 @@ struct RandomNested {
 
 inline std::string variant_label(Variant v) {
   const GemmUkernel uk = gemm_ukernel(v);
-  return std::string(variant_name(v)) + (uk.fn ? std::string(" (") + uk.name + ")" : std::string());
+  if (!uk.fn) return variant_name(v);
+  return std::string(variant_name(v)) + " (" + uk.name + (uk.fn_no_min ? std::string(", ") + uk.name_no_min : "") + ")";
 }
 
 // Skips (with the reason) only when the CPU cannot run the variant; prints what ran otherwise.
@@ -105,7 +107,7 @@ class GemmMicrokernelTester {
     ASSERT_NE(uk.fn, nullptr) << "no GEMM microkernel for " << variant_name(v);
     std::mt19937 rng(seed_);
     for (int it = 0; it < iterations_; ++it) {
-      const size_t kc = round_up(k_, 4), ocp = round_up(n_, kPanelNR);
+      const size_t group = size_t(uk.k_group), kc = round_up(k_, group), ocp = round_up(n_, kPanelNR);
       RandomNested nested(n_ * k_, total_, high_, rng, split_);
       std::uniform_int_distribution<int> d8(-128, 127), dbias(-20000, 20000);
       std::uniform_real_distribution<float> dlogmult(std::log(mult_lo_), std::log(mult_hi_));
@@ -127,7 +129,9 @@ class GemmMicrokernelTester {
       std::vector<int8_t> panels(ocp * kc), tmp(kPanelNR * kc);
       std::vector<int32_t> ksum(ocp), init(ocp, 0);
       std::vector<float> vmult(ocp, 0.f);
-      nest_qs8_decode_panels(nested.planes(), mode_, int(n_), int(k_), panels.data(), ksum.data(), tmp.data());
+      std::unique_ptr<bool[]> has_min(new bool[ocp / kPanelNR]);
+      nest_qs8_decode_panels(nested.planes(), mode_, int(n_), int(k_), panels.data(), ksum.data(), tmp.data(),
+                             uk.k_group, has_min.get());
       const int32_t x_offset = uk.input == GemmInput::kInt8 ? zi_ : uk.input == GemmInput::kUint8Offset ? zi_ + 128 : 0;
       for (size_t c = 0; c < n_; ++c) init[c] = bias[c] - x_offset * ksum[c], vmult[c] = mult[c];
       const size_t elem = uk.input == GemmInput::kInt16Centred ? 2 : 1;
@@ -148,28 +152,38 @@ class GemmMicrokernelTester {
         }
       }
       const size_t c_stride = n_ + c_pad_;
-      std::vector<int8_t> got(m_ * c_stride, int8_t{0x5a});
       const GemmRequant req{zo_, qmin_, qmax_};
-      for (size_t p = 0; p < ocp / kPanelNR; ++p) {
-        for (size_t h = 0; h < size_t(kPanelNR / uk.nr); ++h) {
-          const size_t c0 = p * kPanelNR + h * size_t(uk.nr);
-          if (c0 >= n_) break;
-          const size_t nc = std::min<size_t>(size_t(uk.nr), n_ - c0);
-          for (size_t r0 = 0; r0 < m_; r0 += size_t(uk.mr)) {
-            uk.fn(std::min<size_t>(size_t(uk.mr), m_ - r0), nc, kc, a.data() + r0 * a_stride, a_stride,
-                  panels.data() + p * kPanelNR * kc + h * size_t(uk.nr) * 4, init.data() + c0, vmult.data() + c0,
-                  got.data() + r0 * c_stride + c0, c_stride, req);
+      // The general kernel on every panel; the no-min kernel (if any) on the panels it is exact for.
+      for (const bool no_min : {false, true}) {
+        if (no_min && uk.fn_no_min == nullptr) break;
+        const char* name = no_min ? uk.name_no_min : uk.name;
+        std::vector<int8_t> got(m_ * c_stride, int8_t{0x5a});
+        std::vector<bool> computed(n_, false);
+        for (size_t p = 0; p < ocp / kPanelNR; ++p) {
+          if (no_min && has_min[p]) continue;
+          const GemmUkernelFn fn = no_min ? uk.fn_no_min : uk.fn;
+          for (size_t h = 0; h < size_t(kPanelNR / uk.nr); ++h) {
+            const size_t c0 = p * kPanelNR + h * size_t(uk.nr);
+            if (c0 >= n_) break;
+            const size_t nc = std::min<size_t>(size_t(uk.nr), n_ - c0);
+            for (size_t c = c0; c < c0 + nc; ++c) computed[c] = true;
+            for (size_t r0 = 0; r0 < m_; r0 += size_t(uk.mr)) {
+              fn(std::min<size_t>(size_t(uk.mr), m_ - r0), nc, kc, a.data() + r0 * a_stride, a_stride,
+                 panels.data() + p * kPanelNR * kc + h * size_t(uk.nr) * group, init.data() + c0, vmult.data() + c0,
+                 got.data() + r0 * c_stride + c0, c_stride, req);
+            }
           }
         }
-      }
-      for (size_t r = 0; r < m_; ++r) {
-        for (size_t c = 0; c < n_; ++c) {
-          ASSERT_EQ(int{got[r * c_stride + c]}, int{want[r * n_ + c]})
-              << uk.name << split_name(split_) << " m=" << m_ << " n=" << n_ << " k=" << k_ << " row " << r
-              << " channel " << c;
-        }
-        for (size_t c = n_; c < c_stride; ++c) {
-          ASSERT_EQ(got[r * c_stride + c], int8_t{0x5a}) << uk.name << " wrote past n in row " << r;
+        for (size_t r = 0; r < m_; ++r) {
+          for (size_t c = 0; c < n_; ++c) {
+            if (!computed[c]) continue;
+            ASSERT_EQ(int{got[r * c_stride + c]}, int{want[r * n_ + c]})
+                << name << split_name(split_) << " m=" << m_ << " n=" << n_ << " k=" << k_ << " row " << r
+                << " channel " << c;
+          }
+          for (size_t c = n_; c < c_stride; ++c) {
+            ASSERT_EQ(got[r * c_stride + c], int8_t{0x5a}) << name << " wrote past n in row " << r;
+          }
         }
       }
     }

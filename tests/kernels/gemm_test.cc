@@ -177,6 +177,35 @@ TEST_P(GemmVariantTest, SaturatingMultipliers) {
   }
 }
 
+// The decode's -128 flag, which picks a variant's no-min kernel: symmetric full-mode weights never
+// hold -128; 8:6 part mode does once a weight rounds to high = -32 (q <= -126).
+TEST(GemmPanelTest, DecodeFlagsExactlyThePanelsHoldingMinus128) {
+  std::mt19937 rng(5);
+  const size_t n = 40, k = 70, ocp = round_up(n, kPanelNR);
+  testing::RandomNested nested(n * k, 8, 6, rng);
+  for (NestMode mode : {NestMode::kFull, NestMode::kPart}) {
+    for (int group : {4, 16}) {
+      const size_t kc = round_up(k, size_t(group));
+      std::vector<int8_t> panels(ocp * kc), tmp(kPanelNR * kc), w(n * k);
+      std::vector<int32_t> ksum(ocp);
+      bool has_min[3] = {true, true, true};
+      nest_qs8_decode_panels(nested.planes(), mode, int(n), int(k), panels.data(), ksum.data(), tmp.data(), group,
+                             has_min);
+      nest_qs8_decode__ref(nested.planes(), mode, w.data());
+      for (size_t p = 0; p < ocp / kPanelNR; ++p) {
+        bool want = false;
+        for (size_t c = p * kPanelNR; c < std::min(n, (p + 1) * kPanelNR); ++c) {
+          for (size_t i = 0; i < k; ++i) want |= w[c * k + i] == -128;
+        }
+        EXPECT_EQ(has_min[p], want) << "panel " << p << " group " << group;
+        if (mode == NestMode::kFull) {
+          EXPECT_FALSE(has_min[p]);
+        }
+      }
+    }
+  }
+}
+
 TEST_P(GemmVariantTest, BothModesAndNestings) {
   for (NestMode mode : {NestMode::kFull, NestMode::kPart}) {
     for (testing::Split split : {testing::Split::kNearest, testing::Split::kBitplane}) {

@@ -58,4 +58,34 @@ static inline void store16(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a
   }
 }
 
+// The same for a 4-channel quarter of a panel (the c16 kernels), two rows per narrowing.
+struct Requant4 {
+  float32x4_t m;
+  int16x8_t zp;
+  int8x8_t lo, hi;
+};
+
+static inline Requant4 requant4_params(const float* mult, const GemmRequant& p) {
+  return {vld1q_f32(mult), vdupq_n_s16(int16_t(p.output_zero_point)), vdup_n_s8(int8_t(p.output_min)),
+          vdup_n_s8(int8_t(p.output_max))};
+}
+
+// r0, r1: channels 0-3 of two output rows (init already added); stores the first nc to c0 and,
+// if second, to c1.
+static inline void store4x2(int32x4_t r0, int32x4_t r1, const Requant4& q, int8_t* c0, int8_t* c1, bool second,
+                            size_t nc) {
+  const int32x4_t y0 = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(r0), q.m));
+  const int32x4_t y1 = vcvtnq_s32_f32(vmulq_f32(vcvtq_f32_s32(r1), q.m));
+  const int16x8_t y = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(y0), y1), q.zp);
+  const uint32x2_t b = vreinterpret_u32_s8(vmin_s8(vmax_s8(vqmovn_s16(y), q.lo), q.hi));
+  const uint32_t v0 = vget_lane_u32(b, 0), v1 = vget_lane_u32(b, 1);
+  if (nc == 4) {  // a constant size: one 32-bit store each
+    std::memcpy(c0, &v0, 4);
+    if (second) std::memcpy(c1, &v1, 4);
+  } else {
+    std::memcpy(c0, &v0, nc);
+    if (second) std::memcpy(c1, &v1, nc);
+  }
+}
+
 }  // namespace nestrt::kernels::neon

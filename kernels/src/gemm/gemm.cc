@@ -36,14 +36,15 @@ struct ScratchLayout {
   size_t threads = 1;
   size_t block_m = kGemmBlockM;
   size_t a_bytes = 0;  // one packed-rows buffer (whole schedule: one per thread)
-  size_t panels = 0, ksum = 0, init = 0, mult = 0, a = 0, tmp = 0, total = 0;
+  size_t panels = 0, ksum = 0, init = 0, mult = 0, a = 0, tmp = 0, has_min = 0, total = 0;
 };
 
 // threads: the most threads that will share this scratch (each gets its own decode and packing
 // buffers, so no two concurrent tasks ever write the same bytes).
 ScratchLayout scratch_layout(const ConvGeometry& g, size_t threads) {
   const size_t k = size_t(g.kernel_h) * g.kernel_w * (g.in_c / std::max(g.groups, 1));
-  const size_t kc = round_up(k, 4), ocp = round_up(size_t(g.out_c), kPanelNR);
+  // Sized for the largest k group of any variant: a variant's own Kc is never larger.
+  const size_t kc = round_up(k, kMaxKGroup), ocp = round_up(size_t(g.out_c), kPanelNR);
   const size_t m = size_t(g.batch) * g.out_h * g.out_w;
   ScratchLayout s;
   s.threads = std::max<size_t>(threads, 1);
@@ -70,6 +71,7 @@ ScratchLayout scratch_layout(const ConvGeometry& g, size_t threads) {
   s.mult = take(ocp * sizeof(float));
   s.a = take((s.whole ? s.threads : 1) * s.a_bytes);
   s.tmp = take(s.threads * kPanelNR * kc);
+  s.has_min = take(ocp / kPanelNR);
   s.total = off + kAlign;  // the caller's pointer may be unaligned: room to align it
   return s;
 }
@@ -129,10 +131,17 @@ void pack_rows(const ConvGeometry& g, const int8_t* input, size_t m0, size_t mb,
   }
 }
 
-// Decodes panel p (output channels 16p..16p+15) into canonical order, and its 16 weight sums
-// unless ksum is null.
-void decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k, size_t p, int8_t* dst, int32_t* ksum,
-                  int8_t* tmp);
+// Decodes panel p (output channels 16p..16p+15) into blocks of k_group k, and its 16 weight sums
+// unless ksum is null. Returns whether the panel holds a -128 weight if find_min, else false.
+bool decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k, size_t p, size_t k_group, int8_t* dst,
+                  int32_t* ksum, int8_t* tmp, bool find_min);
+
+// Whether n bytes hold a -128 (panels decoded elsewhere, for the no-min kernels).
+bool holds_min(const int8_t* v, size_t n) {
+  bool any = false;
+  for (size_t i = 0; i < n; ++i) any |= v[i] == -128;
+  return any;
+}
 
 // predecoded: all panels already decoded (with ksum), or null to decode from `planes`.
 // Work split (bit-identical for any thread count: every output byte is computed once, by the
@@ -145,8 +154,11 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
               const NestedPlanes* planes, NestMode mode, const int8_t* predecoded, const int32_t* predecoded_ksum,
               const ChannelQuant& q, int8_t* output, const ScratchLayout& s, uint8_t* base, pthreadpool_t pool) {
   const size_t k = size_t(g.kernel_h) * g.kernel_w * g.in_c;
-  const size_t kc = round_up(k, 4), ocp = round_up(size_t(g.out_c), kPanelNR), npanels = ocp / kPanelNR;
+  const size_t group = size_t(uk.k_group);
+  const size_t kc = round_up(k, group), ocp = round_up(size_t(g.out_c), kPanelNR), npanels = ocp / kPanelNR;
   const size_t panel_bytes = kPanelNR * kc;
+  auto* has_min = reinterpret_cast<bool*>(base + s.has_min);
+  const bool find_min = uk.fn_no_min != nullptr;
   auto* init = reinterpret_cast<int32_t*>(base + s.init);
   auto* mult = reinterpret_cast<float*>(base + s.mult);
   auto* panel_buf = reinterpret_cast<int8_t*>(base + s.panels);
@@ -196,29 +208,34 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
         break;
     }
   };
-  // Rows [m0, m0 + mb) (at arows) times panel p.
-  auto gemm_panel = [&](const int8_t* panel, size_t p, const uint8_t* arows, size_t m0, size_t mb) {
+  // Rows [m0, m0 + mb) (at arows) times panel p; the no-min kernel where the panel allows it.
+  auto gemm_panel = [&](const int8_t* panel, size_t p, bool panel_has_min, const uint8_t* arows, size_t m0, size_t mb) {
+    const GemmUkernelFn fn = uk.fn_no_min && !panel_has_min ? uk.fn_no_min : uk.fn;
     for (size_t h = 0; h < halves; ++h) {
       const size_t c0 = p * kPanelNR + h * size_t(uk.nr);
       if (c0 >= size_t(g.out_c)) break;
       const size_t nc = std::min<size_t>(size_t(uk.nr), size_t(g.out_c) - c0);
-      const int8_t* w = panel + h * size_t(uk.nr) * 4;
+      const int8_t* w = panel + h * size_t(uk.nr) * group;
       for (size_t r0 = 0; r0 < mb; r0 += size_t(uk.mr)) {
-        uk.fn(std::min<size_t>(size_t(uk.mr), mb - r0), nc, kc, arows + r0 * a_stride, a_stride, w, init + c0,
-              mult + c0, output + (m0 + r0) * size_t(g.out_c) + c0, size_t(g.out_c), req);
+        fn(std::min<size_t>(size_t(uk.mr), mb - r0), nc, kc, arows + r0 * a_stride, a_stride, w, init + c0, mult + c0,
+           output + (m0 + r0) * size_t(g.out_c) + c0, size_t(g.out_c), req);
       }
     }
   };
 
+  if (predecoded) {
+    for (size_t p = 0; p < npanels; ++p) {
+      set_init(p, predecoded_ksum + p * kPanelNR);
+      has_min[p] = find_min && holds_min(predecoded + p * panel_bytes, panel_bytes);
+    }
+  }
   if (s.whole) {
     const int8_t* panels = predecoded ? predecoded : panel_buf;
-    if (predecoded) {
-      for (size_t p = 0; p < npanels; ++p) set_init(p, predecoded_ksum + p * kPanelNR);
-    } else {
+    if (!predecoded) {
       parallel_for_slots(pool, npanels, s.threads, [&](size_t p, size_t slot) {
         int32_t* panel_ksum = sums ? ks + p * kPanelNR : nullptr;
-        decode_panel(*planes, mode, size_t(g.out_c), k, p, panel_buf + p * panel_bytes, panel_ksum,
-                     tmp + slot * panel_bytes);
+        has_min[p] = decode_panel(*planes, mode, size_t(g.out_c), k, p, group, panel_buf + p * panel_bytes, panel_ksum,
+                                  tmp + slot * panel_bytes, find_min);
         set_init(p, panel_ksum);
       });
     }
@@ -227,14 +244,11 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
       const size_t m0 = b * s.block_m, mb = std::min(s.block_m, m_total - m0);
       const uint8_t* arows = reinterpret_cast<const uint8_t*>(input + m0 * k);
       if (!direct) pack(m0, mb, abuf), arows = abuf;
-      for (size_t p = 0; p < npanels; ++p) gemm_panel(panels + p * panel_bytes, p, arows, m0, mb);
+      for (size_t p = 0; p < npanels; ++p) gemm_panel(panels + p * panel_bytes, p, has_min[p], arows, m0, mb);
     });
     return;
   }
 
-  if (predecoded) {
-    for (size_t p = 0; p < npanels; ++p) set_init(p, predecoded_ksum + p * kPanelNR);
-  }
   for (size_t b = 0; b < nblocks; ++b) {
     const size_t m0 = b * s.block_m, mb = std::min(s.block_m, m_total - m0);
     const uint8_t* arows = reinterpret_cast<const uint8_t*>(input + m0 * k);
@@ -249,15 +263,17 @@ void run_gemm(const GemmUkernel& uk, const ConvGeometry& g, const ActivationPara
     }
     parallel_for_slots(pool, npanels, s.threads, [&](size_t p, size_t slot) {
       const int8_t* panel = predecoded + p * panel_bytes;
+      bool panel_has_min = predecoded && has_min[p];
       if (!predecoded) {
         // Decoded (and its init set) where it is used, into this task's buffer.
         int8_t* own = panel_buf + slot * panel_bytes;
         int32_t* panel_ksum = sums ? ks + slot * kPanelNR : nullptr;
-        decode_panel(*planes, mode, size_t(g.out_c), k, p, own, panel_ksum, tmp + slot * panel_bytes);
+        panel_has_min = decode_panel(*planes, mode, size_t(g.out_c), k, p, group, own, panel_ksum,
+                                     tmp + slot * panel_bytes, find_min);
         set_init(p, panel_ksum);
         panel = own;
       }
-      gemm_panel(panel, p, arows, m0, mb);
+      gemm_panel(panel, p, panel_has_min, arows, m0, mb);
     });
   }
 }
@@ -306,18 +322,27 @@ void interleave_c4(const int8_t* tmp, size_t stride, size_t len, int8_t* out) {
   }
 }
 
+// c16 blocks: each row's 16-byte groups, 16 rows per block.
+void interleave_c16(const int8_t* tmp, size_t stride, size_t len, int8_t* out) {
+  for (size_t kb = 0; kb < len / 16; ++kb) {
+    for (size_t n = 0; n < size_t(kPanelNR); ++n)
+      std::memcpy(out + (kb * kPanelNR + n) * 16, tmp + n * stride + kb * 16, 16);
+  }
+}
+
 // Decodes the 16 rows in chunks of kChunk k-values (16 x kChunk bytes of tmp stay in L1), sums
-// them while they are hot (unless ksum is null), then interleaves each chunk into c4 blocks.
-void decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k, size_t p, int8_t* dst, int32_t* ksum,
-                  int8_t* tmp) {
-  constexpr size_t kChunk = 256;
-  const size_t kc = round_up(k, 4);
+// them while they are hot (unless ksum is null), then interleaves each chunk into k_group blocks.
+bool decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k, size_t p, size_t k_group, int8_t* dst,
+                  int32_t* ksum, int8_t* tmp, bool find_min) {
+  constexpr size_t kChunk = 256;  // a multiple of every k group
+  const size_t kc = round_up(k, k_group);
+  bool any_min = false;
   const unsigned lb = unsigned(planes.low_bits);
   if (ksum) std::fill_n(ksum, kPanelNR, 0);
   const UnpackTable::SumFn row_sum = unpack_table().sum;
   const size_t chunk = std::min(kChunk, kc);  // tmp holds 16 x kc bytes at least
   for (size_t k0 = 0; k0 < kc; k0 += chunk) {
-    const size_t len = std::min(chunk, kc - k0);             // multiple of 4
+    const size_t len = std::min(chunk, kc - k0);             // multiple of k_group
     const size_t real = k0 < k ? std::min(len, k - k0) : 0;  // k-values inside the row
     for (size_t n = 0; n < size_t(kPanelNR); ++n) {
       const size_t c = p * kPanelNR + n;
@@ -333,18 +358,27 @@ void decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k
       }
       if (len > real) std::memset(t + real, 0, len - real);  // only the K tail: skips a library call per row
       if (ksum) ksum[n] += row_sum(t, real);
+      if (find_min) any_min |= holds_min(t, real);
     }
-    interleave_c4(tmp, chunk, len, dst + k0 * kPanelNR);
+    if (k_group == 16) {
+      interleave_c16(tmp, chunk, len, dst + k0 * kPanelNR);
+    } else {
+      interleave_c4(tmp, chunk, len, dst + k0 * kPanelNR);
+    }
   }
+  return any_min;
 }
 
 }  // namespace
 
 void nest_qs8_decode_panels(const NestedPlanes& planes, NestMode mode, int oc, int k, int8_t* panels, int32_t* ksum,
-                            int8_t* tmp) {
-  const size_t kc = round_up(size_t(k), 4), ocp = round_up(size_t(oc), kPanelNR);
+                            int8_t* tmp, int k_group, bool* has_min) {
+  if (k_group != 4 && k_group != 16) throw KernelError("panel k group must be 4 or 16");
+  const size_t group = size_t(k_group), kc = round_up(size_t(k), group), ocp = round_up(size_t(oc), kPanelNR);
   for (size_t p = 0; p < ocp / kPanelNR; ++p) {
-    decode_panel(planes, mode, size_t(oc), size_t(k), p, panels + p * kPanelNR * kc, ksum + p * kPanelNR, tmp);
+    const bool m = decode_panel(planes, mode, size_t(oc), size_t(k), p, group, panels + p * kPanelNR * kc,
+                                ksum + p * kPanelNR, tmp, has_min != nullptr);
+    if (has_min) has_min[p] = m;
   }
 }
 
@@ -358,8 +392,14 @@ GemmUkernel gemm_ukernel(Variant v) {
 #endif
 #if defined(NESTRT_KERNELS_ARM64)
     case Variant::kNeon:
-      return {nest_qs8_gemm_4x16c4__neon_mlal_lane, 4, 16, GemmInput::kInt16Centred,
-              "nest_qs8_gemm_4x16c4__neon_mlal_lane"};
+      return {nest_qs8_gemm_4x4c16__neon_mull,
+              4,
+              4,
+              GemmInput::kInt8,
+              "nest_qs8_gemm_4x4c16__neon_mull",
+              16,
+              nest_qs8_gemm_4x4c16__neon_mlal,
+              "nest_qs8_gemm_4x4c16__neon_mlal"};
     case Variant::kNeonDot:
       return {nest_qs8_gemm_4x16c4__neondot, 4, 16, GemmInput::kInt8, "nest_qs8_gemm_4x16c4__neondot"};
     case Variant::kI8mm: return {nest_qs8_gemm_4x16c8__i8mm, 4, 16, GemmInput::kInt8, "nest_qs8_gemm_4x16c8__i8mm"};

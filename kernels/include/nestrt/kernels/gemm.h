@@ -1,14 +1,15 @@
 // The fast qs8 GEMM path for Conv2D (groups == 1) and FullyConnected (design §7).
 //
-// Canonical packed weights ("panels"): output channels in panels of kPanelNR = 16; inside a
-// panel, K = KH*KW*Cin is padded to Kc = round_up(K, 4) and stored as Kc/4 blocks of
-// 16 channels x 4 consecutive k (64 bytes: channel n's k..k+3 at bytes 4n..4n+3). Channels past
-// out_c and k past K are zero. This is the order SDOT and VNNI consume directly; AVX2 and the
-// ARMv8.0 NEON kernel widen it to int16. Each layer's nested planes (OHWI) are decoded into these
-// panels once per run (nest_qs8_decode_panels), with the per-channel weight sums that fold the
-// input zero point into the bias, and reused for every output pixel.
+// Packed weights ("panels"): output channels in panels of kPanelNR = 16; inside a panel, K =
+// KH*KW*Cin is padded to Kc = round_up(K, G) and stored as Kc/G blocks of 16 channels x G
+// consecutive k (channel n's k..k+G-1 at bytes G*n..G*n+G-1). Channels past out_c and k past K
+// are zero. G = 4 (c4) is the order SDOT and VNNI consume directly (AVX2 widens it to int16, i8mm
+// zips two blocks); G = 16 (c16) gives the ARMv8.0 NEON kernels one 16-byte vector per channel.
+// Each layer's nested planes (OHWI) are decoded into the variant's panels once per run
+// (nest_qs8_decode_panels), with the per-channel weight sums that fold the input zero point into
+// the bias, and reused for every output pixel.
 //
-// Microkernels follow XNNPACK's naming: nest_qs8_gemm_<MR>x<NR>c4__<isa>. Every variant gives the
+// Microkernels follow XNNPACK's naming: nest_qs8_gemm_<MR>x<NR>c<G>__<isa>. Every variant gives the
 // same int8 bits as the reference kernels: exact int32 accumulation, then requantize()'s fp32 rule.
 #pragma once
 
@@ -30,11 +31,14 @@ inline size_t round_up(size_t v, size_t m) {
   return (v + m - 1) / m * m;
 }
 
-// Decodes one layer's weights ([oc][K] in the planes) into canonical panels, and writes
-// ksum[c] = sum_k w[c][k] for c < round_up(oc, 16) (0 for padding channels).
-// panels: round_up(oc,16) * round_up(K,4) bytes. tmp: 16 * round_up(K,4) bytes of scratch.
+inline constexpr int kMaxKGroup = 16;  // the largest G of any variant: scratch is sized for it
+
+// Decodes one layer's weights ([oc][K] in the planes) into panels of group k_group (4 or 16), and
+// writes ksum[c] = sum_k w[c][k] for c < round_up(oc, 16) (0 for padding channels) and, if
+// has_min is not null, has_min[p] = whether panel p holds a -128 weight.
+// panels: round_up(oc,16) * round_up(K,G) bytes. tmp: 16 * round_up(K,G) bytes of scratch.
 void nest_qs8_decode_panels(const NestedPlanes& planes, NestMode mode, int oc, int k, int8_t* panels, int32_t* ksum,
-                            int8_t* tmp);
+                            int8_t* tmp, int k_group = 4, bool* has_min = nullptr);
 
 // Requantisation shared by every microkernel: y = clamp(rint(float(acc) * mult[c]) + zp, lo, hi).
 struct GemmRequant {
@@ -43,10 +47,10 @@ struct GemmRequant {
   int32_t output_max = 127;
 };
 
-// One call computes rows [0, mr) (mr <= MR) of one 16-channel panel (or an 8-channel half of
-// it for NR = 8 kernels; w, init, mult and c then point at the half), nc <= NR valid channels.
-// a: packed input rows (element type per variant), a_stride bytes apart, kc = round_up(K, 4)
-// elements each. w: the panel (block stride 64 bytes). init[c]: bias with the zero-point
+// One call computes rows [0, mr) (mr <= MR) of one 16-channel panel (or a 16/NR part of it for
+// NR < 16 kernels; w, init, mult and c then point at the part), nc <= NR valid channels.
+// a: packed input rows (element type per variant), a_stride bytes apart, kc = round_up(K, G)
+// elements each. w: the panel (block stride 16 G bytes). init[c]: bias with the zero-point
 // correction folded in. c: output, row r at c + r * c_stride.
 using GemmUkernelFn = void (*)(size_t mr, size_t nc, size_t kc, const void* a, size_t a_stride, const int8_t* w,
                                const int32_t* init, const float* mult, int8_t* c, size_t c_stride,
@@ -64,6 +68,10 @@ struct GemmUkernel {
   int mr = 0, nr = 0;
   GemmInput input = GemmInput::kInt8;
   const char* name = "";
+  int k_group = 4;  // G of the panels it reads
+  // A faster kernel, exact only on panels without a -128 weight (int16 pair sums), or null.
+  GemmUkernelFn fn_no_min = nullptr;
+  const char* name_no_min = "";
 };
 
 // The GEMM microkernel of a variant; fn == nullptr for ref (and for variants not built here).
@@ -83,7 +91,8 @@ void qs8_conv2d_nested(Variant v, const ConvGeometry& g, const ActivationParams&
                        const NestedPlanes& planes, NestMode mode, const ChannelQuant& q, int8_t* output, void* scratch,
                        pthreadpool_t pool = nullptr);
 
-// The compute half alone, on panels already decoded (benchmarks: the decode overhead).
+// The compute half alone, on panels already decoded (benchmarks: the decode overhead), in the
+// variant's order (nest_qs8_decode_panels with gemm_ukernel(v).k_group).
 // scratch: qs8_conv2d_nested_scratch_bytes(g, threads) bytes (the panel area is not touched).
 void qs8_conv2d_packed(Variant v, const ConvGeometry& g, const ActivationParams& a, const int8_t* input,
                        const int8_t* panels, const int32_t* ksum, const ChannelQuant& q, int8_t* output, void* scratch,
