@@ -166,7 +166,7 @@ struct XnnpackRunner {
 // 0.02f * 0.01f / 0.4f in fp32, which need not equal our 0.0005f exactly, so outputs may differ by
 // one step where the scaled accumulator sits at a rounding boundary; anything more is a bug.
 bool check_shape(const Shape& s, nk::Variant v) {
-  Problem p(s, /*exact_int8=*/true);
+  Problem p(s);
   const NestedRunner nested(p, v, nk::NestMode::kFull);
   std::vector<int8_t> ours(p.output.size(), 0), theirs(p.output.size(), 0);
   const XnnpackRunner xnn(s, p, theirs.data());
@@ -247,7 +247,7 @@ int run(const Options& o) {
   std::fflush(stdout);  // nothing is printed after the first counted run
   const nk::NestMode mode = o.mode == "part" ? nk::NestMode::kPart : nk::NestMode::kFull;
   for (const Shape& s : shapes) {
-    Problem p(s, /*exact_int8=*/true);
+    Problem p(s);
     if (o.impl == "nested") {
       const NestedRunner r(p, v, mode);
       for (long i = 0; i < o.warmup; ++i) r.run(p.output.data(), p.scratch.data());

@@ -8,6 +8,8 @@
 
 #include <xnnpack.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -52,18 +54,18 @@ struct Problem {
   nk::ConvGeometry g;
   std::vector<int8_t> input, high, low, decoded, output, scratch;
   std::vector<uint8_t> high_bytes, low_bytes;
-  nestrt::format::PlaneCoding high_coding{6, 0}, low_coding{2, 0};
+  nestrt::format::PlaneCoding high_coding, low_coding;
   std::vector<int32_t> bias;
   std::vector<float> multiplier, kernel_scale;
   double ops = 0;  // 2 * MACs
 
-  // exact_int8: every weight high * 4 + low lies in [-128, 127], as a converter writes it (a high
-  // of -32 gets a low of 0 or 1). Without it (conv_bench's data) about 1 weight in 128 decodes to
-  // -130 or -129: the panel decode and `decoded` wrap it to int8, the exact GEMV path does not, so
-  // outputs then differ between paths. Instruction counts and timings do not depend on it.
-  explicit Problem(const Shape& s, bool exact_int8 = false) {
+  // Weights as the converter writes them (converter/src/quantise.cc, nest.cc): symmetric int8 q in
+  // [-127, 127], split 8:6 nearest, high = clamp(rint(q / 4), -32, 31), low = q - 4 high in
+  // [-2, 3], each plane bit-packed in its narrowest coding (6-bit high, 3-bit low). Full mode then
+  // never holds -128 (the NEON pairing kernel applies); part mode (4 high) does.
+  explicit Problem(const Shape& s) {
     std::mt19937 rng(1);
-    std::uniform_int_distribution<int> d(-128, 127), hd(-32, 31), ld(-2, 1);
+    std::uniform_int_distribution<int> d(-128, 127), qd(-127, 127);
     g.in_h = s.in_h, g.in_w = s.in_w, g.in_c = s.in_c, g.out_c = s.out_c, g.kernel_h = g.kernel_w = s.k;
     g.stride_h = g.stride_w = s.stride, g.pad_top = g.pad_left = s.pad;
     g.out_h = nk::conv_output_size(s.in_h, s.k, s.stride, 1, s.pad, s.pad);
@@ -72,15 +74,12 @@ struct Problem {
     input.resize(size_t(s.in_h) * s.in_w * s.in_c);
     for (auto& v : input) v = static_cast<int8_t>(d(rng));
     high.resize(weights), low.resize(weights), decoded.resize(weights);
-    for (auto& v : high) v = static_cast<int8_t>(hd(rng));
-    for (auto& v : low) v = static_cast<int8_t>(ld(rng));
-    if (exact_int8) {
-      for (size_t i = 0; i < weights; ++i) {
-        if (high[i] * 4 + low[i] < -128) low[i] = static_cast<int8_t>(low[i] + 2);
-      }
+    for (size_t i = 0; i < weights; ++i) {
+      const int q = qd(rng), h = std::clamp(static_cast<int>(std::nearbyint(q / 4.0)), -32, 31);
+      high[i] = static_cast<int8_t>(h), low[i] = static_cast<int8_t>(q - 4 * h), decoded[i] = static_cast<int8_t>(q);
     }
-    for (size_t i = 0; i < weights; ++i) decoded[i] = static_cast<int8_t>(high[i] * 4 + low[i]);
-    // Bit-packed as the converter writes 8:6 planes: 6-bit high, 2-bit low (this low range).
+    high_coding = nestrt::format::narrowest_plane_coding(high),
+    low_coding = nestrt::format::narrowest_plane_coding(low);
     high_bytes = nestrt::format::pack_plane(high, high_coding), low_bytes = nestrt::format::pack_plane(low, low_coding);
     output.resize(size_t(g.out_h) * g.out_w * s.out_c);
     scratch.resize(nk::qs8_conv2d_nested_scratch_bytes(g));

@@ -138,9 +138,9 @@ bool decode_panel(const NestedPlanes& planes, NestMode mode, size_t oc, size_t k
 
 // Whether n bytes hold a -128 (panels decoded elsewhere, for the no-min kernels).
 bool holds_min(const int8_t* v, size_t n) {
-  bool any = false;
-  for (size_t i = 0; i < n; ++i) any |= v[i] == -128;
-  return any;
+  int8_t m = 0;  // a min reduction: GCC vectorises it (SMINV), not an `any |= v == -128`
+  for (size_t i = 0; i < n; ++i) m = std::min(m, v[i]);
+  return m == -128;
 }
 
 // predecoded: all panels already decoded (with ksum), or null to decode from `planes`.
