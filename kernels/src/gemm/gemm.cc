@@ -102,9 +102,24 @@ void pack_rows(const ConvGeometry& g, const int8_t* input, size_t m0, size_t mb,
   const int pad_top = g.pad_top, pad_left = g.pad_left;
   const size_t in_c = size_t(g.in_c), pixels = size_t(g.out_h) * size_t(out_w);
   const size_t k = size_t(kernel_h) * size_t(kernel_w) * in_c;
-  for (size_t r = 0; r < mb; ++r) {
-    const size_t m = m0 + r;
-    const int n = int(m / pixels), oy = int(m % pixels) / out_w, ox = int(m % pixels) % out_w;
+  // A 1x1 stride-1 unpadded convolution reads its rows straight from the input: one conversion of
+  // the whole block when rows need no K padding, else one per row (no window arithmetic).
+  if (kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 &&
+      g.out_h == in_h && out_w == in_w) {
+    if (k == kc) return convert_bytes(input + m0 * k, mb * k, tr, out);
+    for (size_t r = 0; r < mb; ++r) {
+      convert_bytes(input + (m0 + r) * k, k, tr, out + r * kc);
+      std::fill_n(out + r * kc + k, kc - k, pad);
+    }
+    return;
+  }
+  // The output pixel (n, oy, ox) of row m0, then stepped per row: no divisions per row.
+  int n = int(m0 / pixels), oy = int(m0 % pixels) / out_w, ox = int(m0 % pixels) % out_w;
+  for (size_t r = 0; r < mb; ++r, ++ox) {
+    if (ox == out_w) {
+      ox = 0;
+      if (++oy == g.out_h) oy = 0, ++n;
+    }
     T* row = out + r * kc;
     const int ix0 = ox * stride_w - pad_left;
     // With dilation 1, a kernel row inside the input is one contiguous run of kernel_w * in_c bytes.
