@@ -2,7 +2,7 @@
 # Kernel benchmarks on the host: nestrt's GEMM variants (full mode, part mode, and the same GEMM on
 # pre-decoded panels) against XNNPACK's qc8 convolution on the non-depthwise conv/GEMM shapes of
 # ResNet-18 and MobileNetV2 at 224x224 (benchmarks/shapes/), one thread (plus full mode and XNNPACK
-# at 2 threads, printed as TOTALS-2-THREADS), medians of 3 repetitions.
+# at 2 threads, printed as TOTALS-2-THREADS), medians of 5 repetitions run in random order.
 # Ends with:
 #   SUMMARY host resnet18 full_vs_xnnpack=R part_vs_xnnpack=R mobilenetv2 full_vs_xnnpack=R
 #           part_vs_xnnpack=R decode_overhead=P%
@@ -21,8 +21,11 @@ fi
 ninja -C "$build" nestrt_conv_bench >/dev/null
 out=$(mktemp /tmp/nestrt-bench-kernels.XXXXXX.json)
 trap 'rm -f "$out"' EXIT
+# Repetitions run in random order across all benchmarks, so a slow spell of a shared machine is
+# spread over ours and XNNPACK's instead of landing on one of them.
 "$build/benchmarks/nestrt_conv_bench" --benchmark_min_time="${BENCH_MIN_TIME:-0.2}" \
-  --benchmark_repetitions="${BENCH_REPETITIONS:-3}" --benchmark_report_aggregates_only=true \
+  --benchmark_repetitions="${BENCH_REPETITIONS:-5}" --benchmark_enable_random_interleaving=true \
+  --benchmark_report_aggregates_only=true \
   --benchmark_out="$out" --benchmark_out_format=json "$@" >&2
 python3 - "$out" "${NESTRT_KERNELS:-}" <<'PY'
 import json, sys
