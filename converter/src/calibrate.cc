@@ -33,14 +33,14 @@ namespace {
 
 constexpr size_t kHistogramBins = 2048;
 
-// Second pass of percentile/mse: histograms over the min/max ranges of the first.
-std::vector<Range> refine_ranges(const Graph& graph, const io::SampleSource& samples, size_t total,
+// Second pass of percentile/mse: histograms over the min/max ranges of the first, on the first
+// pass's executor (building another would pack every XNNPACK weight again).
+std::vector<Range> refine_ranges(FloatExecutor& executor, const io::SampleSource& samples, size_t total,
                                  const std::vector<Range>& minmax, const ProgressFn& progress,
                                  const RangeOptions& options) {
   std::vector<ValueHistogram> histograms;
   histograms.reserve(minmax.size());
   for (const Range& r : minmax) histograms.emplace_back(r.min, r.max, kHistogramBins);
-  FloatExecutor executor(graph, options.engine);
   for (size_t s = 0; s < total; ++s) {
     const std::vector<std::vector<float>>& values = executor.run_all(samples.get(s));
     for (size_t v = 0; v < values.size(); ++v) histograms[v].add(values[v]);
@@ -89,7 +89,7 @@ std::vector<Range> calibrate(const Graph& graph, const io::SampleSource& samples
     }
     if (progress) progress(s + 1, two_pass ? 2 * total : total);
   }
-  return two_pass ? refine_ranges(graph, samples, total, ranges, progress, options) : ranges;
+  return two_pass ? refine_ranges(executor, samples, total, ranges, progress, options) : ranges;
 }
 
 }  // namespace nestrt::converter

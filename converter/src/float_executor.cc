@@ -150,13 +150,17 @@ void FloatExecutor::execute(size_t index) {
   const Shape& out_shape = graph_.value(node.output).shape;
   const std::vector<float>& in = values_[static_cast<size_t>(node.inputs[0])];
   std::vector<float>& out = values_[static_cast<size_t>(node.output)];
-  out.assign(static_cast<size_t>(element_count(out_shape)), 0.0f);
+  const size_t count = static_cast<size_t>(element_count(out_shape));
   if (xnnpack_ && xnnpack_->handles(index)) {
+    // XNNPACK writes every output element: sized only (the reference kernels below accumulate
+    // into zeros).
+    out.resize(count);
     std::vector<const std::vector<float>*> inputs;
     for (int v : node.inputs) inputs.push_back(&values_[static_cast<size_t>(v)]);
     xnnpack_->run(index, inputs, out);
     return;
   }
+  out.assign(count, 0.0f);
   switch (node.op) {
     case OpKind::kConv: conv(node, in_shape, in, out_shape, out); break;
     case OpKind::kFullyConnected: fully_connected(node, in, out); break;
