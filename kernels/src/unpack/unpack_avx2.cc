@@ -2,6 +2,7 @@
 // -mavx2; see kernels/CMakeLists.txt).
 #include <immintrin.h>
 
+#include "../x86/hsum.h"
 #include "swar_blocks.h"
 
 namespace nestrt::kernels {
@@ -30,10 +31,7 @@ int32_t dot_centred_avx2(const int8_t* w, const int16_t* x, size_t n) {
     const __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i)));
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(wv, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i))));
   }
-  __m128i a = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-  a = _mm_add_epi32(a, _mm_shuffle_epi32(a, _MM_SHUFFLE(1, 0, 3, 2)));
-  a = _mm_add_epi32(a, _mm_shuffle_epi32(a, _MM_SHUFFLE(2, 3, 0, 1)));
-  uint32_t s = uint32_t(_mm_cvtsi128_si32(a));
+  uint32_t s = hsum_epi32(acc);
   for (; i < n; ++i) s += uint32_t(int32_t(w[i]) * int32_t(x[i]));
   return int32_t(s);
 }

@@ -8,6 +8,7 @@
 #endif
 #include <immintrin.h>
 
+#include "../x86/hsum.h"
 #include "swar_blocks.h"
 
 namespace nestrt::kernels {
@@ -36,11 +37,7 @@ int32_t dot_centred_avx512(const int8_t* w, const int16_t* x, size_t n) {
     acc = _mm512_add_epi32(acc, _mm512_madd_epi16(wv, _mm512_loadu_si512(x + i)));
   }
   // Lanes folded with VPADDD (wrapping), not _mm512_reduce_add_epi32 (signed vector addition).
-  const __m256i a8 = _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
-  __m128i a = _mm_add_epi32(_mm256_castsi256_si128(a8), _mm256_extracti128_si256(a8, 1));
-  a = _mm_add_epi32(a, _mm_shuffle_epi32(a, _MM_SHUFFLE(1, 0, 3, 2)));
-  a = _mm_add_epi32(a, _mm_shuffle_epi32(a, _MM_SHUFFLE(2, 3, 0, 1)));
-  uint32_t s = uint32_t(_mm_cvtsi128_si32(a));
+  uint32_t s = hsum_epi32(acc);
   for (; i < n; ++i) s += uint32_t(int32_t(w[i]) * int32_t(x[i]));
   return int32_t(s);
 }

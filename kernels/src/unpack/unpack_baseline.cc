@@ -3,7 +3,7 @@
 #include "swar_blocks.h"
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include "../x86/hsum.h"
 #elif defined(__aarch64__)
 #include <arm_neon.h>
 #endif
@@ -46,10 +46,7 @@ int32_t dot_centred_baseline(const int8_t* w, const int16_t* x, size_t n) {
     acc0 = _mm_add_epi32(acc0, _mm_madd_epi16(w0, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
     acc1 = _mm_add_epi32(acc1, _mm_madd_epi16(w1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i + 8))));
   }
-  __m128i acc = _mm_add_epi32(acc0, acc1);
-  acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(1, 0, 3, 2)));
-  acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, _MM_SHUFFLE(2, 3, 0, 1)));
-  s = uint32_t(_mm_cvtsi128_si32(acc));
+  s = hsum_epi32(_mm_add_epi32(acc0, acc1));
 #elif defined(__aarch64__)
   int32x4_t acc0 = vdupq_n_s32(0), acc1 = vdupq_n_s32(0);
   for (; i + 16 <= n; i += 16) {
