@@ -1,12 +1,6 @@
 // The AVX-512 unpackers: 8 x 64-bit vectors, and the reductions on 64 bytes at a time (compiled
 // with -mavx512f -mavx512bw; see kernels/CMakeLists.txt).
-// GCC 12's avx512fintrin.h initialises _mm512_undefined_*() from itself, which -Wuninitialized
-// reports inside every inlined intrinsic.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "../x86/avx512_intrinsics.h"  // first: its pragmas cover every intrinsic below
 
 #include "../x86/hsum.h"
 #include "swar_blocks.h"

@@ -2,13 +2,7 @@
 // kernels/CMakeLists.txt). VPDPBUSD multiplies u8 x s8: input rows arrive as x ^ 0x80 = x + 128,
 // and the driver folds (zp + 128) * sum(w) into init. One zmm holds a whole c4 block of the
 // 16-channel panel, so the canonical panel is consumed as stored.
-// GCC 12's avx512fintrin.h initialises _mm512_undefined_*() from itself, which -Wuninitialized
-// reports inside every inlined intrinsic.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "avx512_intrinsics.h"  // first: its pragmas cover every intrinsic below
 
 #include <cstring>
 

@@ -4,13 +4,7 @@
 // (exact: no saturation, |x * w| <= 2^14). The zero point is folded into the bias, padding taps
 // read a row of zero points, and a channel tail below 32 uses masked loads and stores.
 // Bit-exact with qs8_dwconv2d__ref.
-// GCC 12's avx512fintrin.h initialises _mm512_undefined_*() from itself, which -Wuninitialized
-// reports inside every inlined intrinsic.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "avx512_intrinsics.h"  // first: its pragmas cover every intrinsic below
 
 #include <cstring>
 

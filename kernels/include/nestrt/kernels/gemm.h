@@ -58,9 +58,9 @@ using GemmUkernelFn = void (*)(size_t mr, size_t nc, size_t kc, const void* a, s
 
 // How a variant's microkernel wants its input rows packed.
 enum class GemmInput {
-  kInt8,         // x as is (SDOT); init = bias - zp_in * ksum
+  kInt8,         // x as is (SDOT, SMMLA, ARMv8.0 SMULL); init = bias - zp_in * ksum
   kUint8Offset,  // x ^ 0x80, i.e. x + 128 as uint8 (VNNI's u8 x s8); init = bias - (zp_in + 128) * ksum
-  kInt16Centred  // x - zp_in as int16 (SMLAL, VPMADDWD); init = bias
+  kInt16Centred  // x - zp_in as int16 (AVX2 VPMADDWD); init = bias
 };
 
 struct GemmUkernel {
